@@ -1,0 +1,63 @@
+"""The Tessera service: `create_app()` builds it from small `register_*` helpers."""
+from __future__ import annotations
+
+from flask import Flask, redirect, url_for
+from werkzeug.wrappers import Response
+
+from config import ROOT, Config, load_config
+
+
+def create_app(config: Config | None = None) -> Flask:
+    config = config or load_config()
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.from_mapping(config.as_mapping())
+    app.config["TESSERA_CONFIG"] = config
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app.database import init_database
+    from app.extensions import csrf
+    from app.wallet.apple import init_signer
+
+    init_database(app)
+    csrf.init_app(app)
+    init_signer(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.api import bp as api_bp
+    from app.dashboard import bp as dashboard_bp
+    from app.passdl import bp as passdl_bp
+
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(dashboard_bp, url_prefix="/dashboard")
+    app.register_blueprint(passdl_bp)
+
+    @app.get("/")
+    def index() -> Response:
+        return redirect(url_for("dashboard.home"))
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from app.errors import init_app
+
+    init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from app.cli import init_app
+
+    init_app(app)

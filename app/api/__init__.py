@@ -1,0 +1,13 @@
+"""The merchant REST API (`/api/v1`)."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+from app.extensions import csrf
+
+bp = Blueprint("api", __name__)
+csrf.exempt(bp)  # bearer keys, not cookies: no cross-site request can carry them
+
+from app.api import auth, members, openapi, programs  # noqa: E402,F401
+
+bp.before_request(auth.authenticate)

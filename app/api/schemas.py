@@ -1,0 +1,197 @@
+"""JSON Schemas of the API. Requests are validated against these very schemas and the OpenAPI
+document is built from them, so the document cannot drift from what the API accepts."""
+from __future__ import annotations
+
+from typing import Any
+
+Schema = dict[str, Any]
+
+COLOR: Schema = {
+    "type": "string",
+    "maxLength": 40,
+    "pattern": r"^(#[0-9a-fA-F]{6}|rgb\(\s*\d{1,3}\s*,\s*\d{1,3}\s*,\s*\d{1,3}\s*\))$",
+    "description": "`#rrggbb` or `rgb(r, g, b)`",
+}
+TIER: Schema = {
+    "type": "object",
+    "required": ["name", "min_points"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 40},
+        "min_points": {"type": "integer", "minimum": 0, "maximum": 100_000_000},
+    },
+}
+PROGRAM_FIELDS: Schema = {
+    "name": {"type": "string", "minLength": 1, "maxLength": 80},
+    "slug": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"},
+    "organization_name": {"type": "string", "minLength": 1, "maxLength": 80},
+    "points_label": {"type": "string", "minLength": 1, "maxLength": 20},
+    "locale": {"type": "string", "enum": ["it", "en"]},
+    "colors": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"background": COLOR, "foreground": COLOR, "label": COLOR},
+    },
+    "tiers": {"type": "array", "maxItems": 10, "items": TIER},
+    "terms": {"type": "string", "maxLength": 4000},
+    "contact": {"type": "string", "maxLength": 200},
+}
+PROGRAM_CREATE: Schema = {
+    "type": "object",
+    "required": ["name"],
+    "additionalProperties": False,
+    "properties": PROGRAM_FIELDS,
+}
+PROGRAM_PATCH: Schema = {
+    "type": "object",
+    "minProperties": 1,
+    "additionalProperties": False,
+    "properties": PROGRAM_FIELDS,
+}
+PROGRAM: Schema = {
+    "type": "object",
+    "required": ["id", "slug", "name", "organization_name", "points_label", "locale", "colors", "tiers", "enroll_url"],
+    "properties": {
+        "id": {"type": "integer"},
+        "slug": {"type": "string"},
+        "name": {"type": "string"},
+        "organization_name": {"type": "string"},
+        "points_label": {"type": "string"},
+        "locale": {"type": "string", "enum": ["it", "en"]},
+        "colors": {
+            "type": "object",
+            "required": ["background", "foreground", "label"],
+            "properties": {"background": COLOR, "foreground": COLOR, "label": COLOR},
+        },
+        "tiers": {"type": "array", "items": TIER},
+        "terms": {"type": "string"},
+        "contact": {"type": "string"},
+        "message": {"type": ["string", "null"]},
+        "enroll_url": {"type": "string", "format": "uri"},
+        "members": {"type": "integer", "description": "members enrolled"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "updated_at": {"type": "string", "format": "date-time"},
+    },
+}
+MEMBER_CREATE: Schema = {
+    "type": "object",
+    "required": ["name", "email", "consent"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 100},
+        "email": {"type": "string", "minLength": 3, "maxLength": 254},
+        "phone": {"type": ["string", "null"], "maxLength": 32},
+        "birthday": {"type": ["string", "null"], "pattern": r"^\d{4}-\d{2}-\d{2}$", "description": "YYYY-MM-DD"},
+        "consent": {
+            "type": "object",
+            "required": ["terms"],
+            "additionalProperties": False,
+            "properties": {"terms": {"type": "boolean"}, "marketing": {"type": "boolean"}},
+        },
+        "referral_code": {"type": ["string", "null"], "maxLength": 16},
+    },
+}
+MEMBER: Schema = {
+    "type": "object",
+    "required": ["id", "program_id", "name", "email", "card_number", "serial_number", "points", "tier", "pass_url"],
+    "properties": {
+        "id": {"type": "integer"},
+        "program_id": {"type": "integer"},
+        "name": {"type": "string"},
+        "email": {"type": "string"},
+        "phone": {"type": ["string", "null"]},
+        "birthday": {"type": ["string", "null"], "format": "date"},
+        "consent": {
+            "type": "object",
+            "properties": {
+                "terms": {"type": "boolean"},
+                "marketing": {"type": "boolean"},
+                "version": {"type": "string"},
+                "at": {"type": "string", "format": "date-time"},
+            },
+        },
+        "card_number": {"type": "string"},
+        "serial_number": {"type": "string"},
+        "points": {"type": "integer"},
+        "points_earned": {"type": "integer"},
+        "tier": {"type": ["string", "null"]},
+        "next_tier": {
+            "type": ["object", "null"],
+            "properties": {"name": {"type": "string"}, "points_needed": {"type": "integer"}},
+        },
+        "referral_code": {"type": "string"},
+        "pass_url": {"type": "string", "format": "uri"},
+        "google_save_url": {"type": "string", "format": "uri"},
+        "created_at": {"type": "string", "format": "date-time"},
+    },
+}
+MEMBER_PAGE: Schema = {
+    "type": "object",
+    "required": ["items", "page", "pages", "total"],
+    "properties": {
+        "items": {"type": "array", "items": MEMBER},
+        "page": {"type": "integer"},
+        "pages": {"type": "integer"},
+        "per_page": {"type": "integer"},
+        "total": {"type": "integer"},
+    },
+}
+TRANSACTION_CREATE: Schema = {
+    "type": "object",
+    "required": ["points"],
+    "additionalProperties": False,
+    "properties": {
+        "points": {"type": "integer", "not": {"const": 0}, "minimum": -1_000_000, "maximum": 1_000_000},
+        "reason": {"type": "string", "maxLength": 200},
+        "idempotency_key": {"type": "string", "minLength": 1, "maxLength": 100},
+    },
+}
+TRANSACTION: Schema = {
+    "type": "object",
+    "required": ["id", "points", "balance", "tier"],
+    "properties": {
+        "id": {"type": "integer"},
+        "points": {"type": "integer"},
+        "balance": {"type": "integer"},
+        "tier": {"type": ["string", "null"]},
+        "kind": {"type": "string", "enum": ["earn", "redeem"]},
+        "reason": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"},
+    },
+}
+TRANSACTION_LIST: Schema = {
+    "type": "object",
+    "required": ["items"],
+    "properties": {"items": {"type": "array", "items": TRANSACTION}},
+}
+MESSAGE_CREATE: Schema = {
+    "type": "object",
+    "required": ["text"],
+    "additionalProperties": False,
+    "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 200}},
+}
+MESSAGE_ACCEPTED: Schema = {
+    "type": "object",
+    "required": ["program_id", "text", "cards"],
+    "properties": {
+        "program_id": {"type": "integer"},
+        "text": {"type": "string"},
+        "cards": {"type": "integer", "description": "cards that will show the message"},
+    },
+}
+PROGRAM_LIST: Schema = {
+    "type": "object",
+    "required": ["items"],
+    "properties": {"items": {"type": "array", "items": PROGRAM}},
+}
+ERROR: Schema = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {"code": {"type": "string", "pattern": "^[a-z0-9_]+$"}, "message": {"type": "string"}},
+        }
+    },
+}

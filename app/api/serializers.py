@@ -1,0 +1,83 @@
+"""Rows to the JSON shapes of the API."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+
+from app.loyalty.ledger import Totals, current_tier, tier_rules, totals
+from app.loyalty.tiers import next_tier
+from app.models import LedgerEntry, Member, Program
+from app.passdl import pass_url
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+def enroll_url(program: Program) -> str:
+    return f"{current_app.config['PUBLIC_URL']}/join/{program.slug}"
+
+
+def program_json(program: Program) -> dict[str, Any]:
+    return {
+        "id": program.id,
+        "slug": program.slug,
+        "name": program.name,
+        "organization_name": program.organization_name,
+        "points_label": program.points_label,
+        "locale": program.locale,
+        "colors": {
+            "background": program.background_color,
+            "foreground": program.foreground_color,
+            "label": program.label_color,
+        },
+        "tiers": [{"name": t.name, "min_points": t.min_points} for t in program.tiers],
+        "terms": program.terms,
+        "contact": program.contact,
+        "message": program.message,
+        "enroll_url": enroll_url(program),
+        "created_at": iso(program.created_at),
+        "updated_at": iso(program.updated_at),
+    }
+
+
+def member_json(member: Member, sums: Totals | None = None) -> dict[str, Any]:
+    sums = sums or totals(member.id)
+    upcoming = next_tier(sums.earned, tier_rules(member))
+    return {
+        "id": member.id,
+        "program_id": member.program_id,
+        "name": member.name,
+        "email": member.email,
+        "phone": member.phone,
+        "birthday": member.birthday.isoformat() if member.birthday else None,
+        "consent": {
+            "terms": member.consent_terms,
+            "marketing": member.consent_marketing,
+            "version": member.consent_version,
+            "at": iso(member.consent_at),
+        },
+        "card_number": member.card.card_number,
+        "serial_number": member.card.serial_number,
+        "points": sums.balance,
+        "points_earned": sums.earned,
+        "tier": current_tier(member, sums.earned),
+        "next_tier": {"name": upcoming.name, "points_needed": upcoming.min_points - sums.earned} if upcoming else None,
+        "referral_code": member.referral_code,
+        "pass_url": pass_url(member.card),
+        "created_at": iso(member.created_at),
+    }
+
+
+def transaction_json(entry: LedgerEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "points": entry.points,
+        "balance": entry.balance_after,
+        "tier": entry.tier_after,
+        "kind": entry.kind,
+        "reason": entry.reason,
+        "created_at": iso(entry.created_at),
+    }

@@ -1,0 +1,90 @@
+"""`flask --app wsgi …` commands. A failure prints one line and exits non-zero."""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.loyalty.errors import LoyaltyError
+from app.migrate import upgrade
+from app.models import Merchant, StaffUser
+from app.security import ROLES, hash_password, issue_api_key
+
+MIN_PASSWORD = 10
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command() -> None:
+    """Migrate the database to the newest revision (safe to run again)."""
+    upgrade(current_app)
+    click.echo("database is at the newest revision")
+
+
+def create_merchant(name: str, email: str, password: str, role: str = "owner") -> Merchant:
+    email = email.strip().lower()
+    if not name.strip():
+        raise click.ClickException("NAME must not be empty")
+    if "@" not in email:
+        raise click.ClickException(f"--email {email!r} is not an e-mail address")
+    if len(password) < MIN_PASSWORD:
+        raise click.ClickException(f"--password must be at least {MIN_PASSWORD} characters")
+    if db.session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is not None:
+        raise click.ClickException(f"a login with e-mail {email} already exists")
+    merchant = Merchant(name=name.strip())
+    merchant.staff.append(StaffUser(email=email, password_hash=hash_password(password), role=role))
+    db.session.add(merchant)
+    db.session.flush()
+    return merchant
+
+
+@click.command("create-merchant")
+@click.argument("name")
+@click.option("--email", required=True, help="the owner's login e-mail")
+@click.option("--password", required=True, help=f"the owner's password (at least {MIN_PASSWORD} characters)")
+@with_appcontext
+def create_merchant_command(name: str, email: str, password: str) -> None:
+    """Create a merchant with one owner login; prints the merchant id."""
+    merchant = create_merchant(name, email, password)
+    db.session.commit()
+    click.echo(merchant.id)
+
+
+@click.command("create-api-key")
+@click.option("--email", required=True, help="a login of the merchant the key is for")
+@click.option("--role", type=click.Choice(ROLES), default="owner", show_default=True)
+@click.option("--label", default="", help="a name to recognise the key by")
+@with_appcontext
+def create_api_key_command(email: str, role: str, label: str) -> None:
+    """Create an API key; it is printed once, alone on the last line, and never stored."""
+    staff = db.session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email.strip().lower()))
+    if staff is None:
+        raise click.ClickException(f"no login with e-mail {email.strip()}")
+    key = issue_api_key(staff.merchant_id, role, label or f"{role} key")
+    db.session.commit()
+    click.echo(f"{role} key for merchant {staff.merchant_id}; store it now, it is not shown again:")
+    click.echo(key.plaintext)
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo_command() -> None:
+    """Create the demo merchant, program and member, only when the database has no merchant."""
+    from app.demo import seed_demo
+
+    try:
+        result = seed_demo()
+    except LoyaltyError as exc:
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    if result is None:
+        click.echo("the database already has data; nothing seeded")
+    else:
+        click.echo(f"demo merchant seeded: log in as {result.email} / {result.password}")
+
+
+def init_app(app: Flask) -> None:
+    for command in (init_db_command, create_merchant_command, create_api_key_command, seed_demo_command):
+        app.cli.add_command(command)

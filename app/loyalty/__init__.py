@@ -1,0 +1,1 @@
+"""Loyalty rules: enrolment, the points ledger, tiers. No HTTP here; callers commit."""

@@ -1,0 +1,132 @@
+"""Enrolling a customer: a member, the consent they gave, and their card."""
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.loyalty.errors import InvalidValue, MemberExists
+from app.models import Card, ConsentEvent, Member, Program
+from app.models._common import random_token
+
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{6,24}$")
+REFERRAL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+@dataclass(frozen=True)
+class Applicant:
+    name: str
+    email: str
+    phone: str | None = None
+    birthday: date | None = None
+    terms: bool = False
+    marketing: bool = False
+    referral_code: str | None = None
+    source: str = "api"
+
+
+def normalize_email(email: str) -> str:
+    email = email.strip().lower()
+    if len(email) > 254 or not EMAIL_RE.match(email):
+        raise InvalidValue("email is not a valid e-mail address", field="email")
+    return email
+
+
+def luhn_digit(digits: str) -> str:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        n = int(ch) * (2 if i % 2 == 0 else 1)
+        total += n - 9 if n > 9 else n
+    return str((10 - total % 10) % 10)
+
+
+def new_card_number() -> str:
+    """13 digits, the last a Luhn check digit so a mistyped number is caught at the till."""
+    body = str(secrets.randbelow(9 * 10**11) + 10**11)
+    return body + luhn_digit(body)
+
+
+def is_card_number(text: str) -> bool:
+    return text.isdigit() and len(text) == 13 and luhn_digit(text[:-1]) == text[-1]
+
+
+def _unique(column: object, make: object) -> str:
+    for _ in range(8):
+        value = make()  # type: ignore[operator]
+        if db.session.scalar(select(column).where(column == value)) is None:  # type: ignore[arg-type]
+            return str(value)
+    raise RuntimeError("could not draw a unique identifier")
+
+
+def _check(applicant: Applicant) -> tuple[str, str, str | None]:
+    name = " ".join(applicant.name.split())
+    if not name:
+        raise InvalidValue("name must not be empty", field="name")
+    if not applicant.terms:
+        raise InvalidValue("consent.terms must be true: the terms have to be accepted", field="consent.terms")
+    phone = applicant.phone.strip() if applicant.phone else None
+    if phone and not PHONE_RE.match(phone):
+        raise InvalidValue("phone is not a valid phone number", field="phone")
+    if applicant.birthday and not date(1900, 1, 1) <= applicant.birthday <= date.today():
+        raise InvalidValue("birthday must be a past date after 1900", field="birthday")
+    return name, normalize_email(applicant.email), phone
+
+
+def _referrer(program: Program, code: str | None) -> Member | None:
+    if not code:
+        return None
+    referrer = db.session.scalar(
+        select(Member).where(Member.program_id == program.id, Member.referral_code == code.strip().upper())
+    )
+    if referrer is None:
+        raise InvalidValue("referral_code does not belong to a member of this program", field="referral_code")
+    return referrer
+
+
+def enroll(program: Program, applicant: Applicant) -> Member:
+    """Create the member and their card. Flushes; the caller commits."""
+    name, email, phone = _check(applicant)
+    exists = db.session.scalar(select(Member.id).where(Member.program_id == program.id, Member.email == email))
+    if exists is not None:
+        raise MemberExists("a member with this e-mail is already enrolled in the program", field="email")
+    referrer = _referrer(program, applicant.referral_code)
+    version = f"terms-v{program.terms_version}"
+    member = Member(
+        merchant_id=program.merchant_id,
+        program_id=program.id,
+        name=name,
+        email=email,
+        phone=phone,
+        birthday=applicant.birthday,
+        consent_terms=True,
+        consent_marketing=applicant.marketing,
+        consent_version=version,
+        referral_code=_unique(Member.referral_code, lambda: "".join(secrets.choice(REFERRAL_ALPHABET) for _ in range(8))),
+        referred_by_id=referrer.id if referrer else None,
+    )
+    member.consents = [
+        ConsentEvent(kind="terms", granted=True, text_version=version, source=applicant.source),
+        ConsentEvent(kind="marketing", granted=applicant.marketing, text_version=version, source=applicant.source),
+    ]
+    db.session.add(member)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same e-mail enrolled at the same moment by another request
+        raise MemberExists("a member with this e-mail is already enrolled in the program", field="email") from None
+    db.session.add(
+        Card(
+            member_id=member.id,
+            program_id=program.id,
+            serial_number=_unique(Card.serial_number, lambda: secrets.token_hex(12)),
+            card_number=_unique(Card.card_number, new_card_number),
+            auth_token=random_token(32),
+        )
+    )
+    db.session.flush()
+    return member

@@ -1,0 +1,144 @@
+"""Creating and changing programs. Every change the cards show bumps every card's version."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.loyalty.errors import InvalidValue, SlugTaken
+from app.loyalty.tiers import TierRule, check_tiers
+from app.models import Merchant, Program, Tier
+from app.models._common import utcnow
+from app.wallet.changes import program_cards_changed
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+HEX_RE = re.compile(r"^#([0-9a-fA-F]{6})$")
+RGB_RE = re.compile(r"^rgb\(\s*(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})\s*\)$")
+DEFAULT_COLORS = {"background": "#1f3a5f", "foreground": "#ffffff", "label": "#c9d6e8"}
+POINTS_LABELS = {"it": "Punti", "en": "Points"}
+LOCALES = ("it", "en")
+CARD_FIELDS = ("name", "organization_name", "points_label", "locale", "colors", "tiers", "terms", "contact")
+
+
+def parse_color(value: str, field: str) -> str:
+    """`#rrggbb` or `rgb(r, g, b)` to lower-case `#rrggbb`."""
+    if match := HEX_RE.match(value.strip()):
+        return "#" + match.group(1).lower()
+    if match := RGB_RE.match(value.strip()):
+        channels = [int(c) for c in match.groups()]
+        if all(0 <= c <= 255 for c in channels):
+            return "#" + "".join(f"{c:02x}" for c in channels)
+    raise InvalidValue(f"{field} must be #rrggbb or rgb(r, g, b) with values 0-255", field=field)
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:64].strip("-") or "program"
+
+
+def _free_slug(base: str) -> str:
+    taken = set(db.session.scalars(select(Program.slug).where(Program.slug.like(f"{base}%"))))
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def _claim_slug(slug: str, program_id: int | None) -> str:
+    if not SLUG_RE.match(slug):
+        raise InvalidValue(
+            "slug must be lower-case letters, digits and dashes, not starting or ending with a dash",
+            field="slug",
+        )
+    owner = db.session.scalar(select(Program.id).where(Program.slug == slug))
+    if owner is not None and owner != program_id:
+        raise SlugTaken(f"the slug {slug!r} is already used by another program", field="slug")
+    return slug
+
+
+def _set_colors(program: Program, colors: Mapping[str, str]) -> None:
+    for name in ("background", "foreground", "label"):
+        if name in colors:
+            setattr(program, f"{name}_color", parse_color(colors[name], f"colors.{name}"))
+
+
+def _set_tiers(program: Program, tiers: Sequence[Mapping[str, Any]]) -> None:
+    rules = check_tiers([TierRule(str(t["name"]).strip(), int(t["min_points"])) for t in tiers])
+    program.tiers.clear()
+    db.session.flush()  # old rows go before new ones may reuse their names
+    program.tiers.extend(Tier(name=r.name, min_points=r.min_points) for r in rules)
+
+
+def _apply(program: Program, fields: Mapping[str, Any]) -> None:
+    for name in ("name", "organization_name", "points_label", "terms", "contact"):
+        if name in fields:
+            setattr(program, name, str(fields[name]).strip())
+    if "locale" in fields:
+        if fields["locale"] not in LOCALES:
+            raise InvalidValue("locale must be 'it' or 'en'", field="locale")
+        program.locale = fields["locale"]
+    if "colors" in fields:
+        _set_colors(program, fields["colors"])
+    if "tiers" in fields:
+        _set_tiers(program, fields["tiers"])
+
+
+def create_program(merchant: Merchant, fields: Mapping[str, Any]) -> Program:
+    name = str(fields["name"]).strip()
+    if not name:
+        raise InvalidValue("name must not be empty", field="name")
+    locale = fields.get("locale", "it")
+    slug = _claim_slug(fields["slug"], None) if fields.get("slug") else _free_slug(slugify(name))
+    program = Program(
+        merchant_id=merchant.id,
+        slug=slug,
+        name=name,
+        organization_name=merchant.name,
+        points_label=POINTS_LABELS.get(locale, "Points"),
+        locale="it",
+        background_color=DEFAULT_COLORS["background"],
+        foreground_color=DEFAULT_COLORS["foreground"],
+        label_color=DEFAULT_COLORS["label"],
+        terms="",
+        contact="",
+    )
+    db.session.add(program)
+    _apply(program, fields)
+    db.session.flush()
+    return program
+
+
+def update_program(program: Program, fields: Mapping[str, Any]) -> Program:
+    if "name" in fields and not str(fields["name"]).strip():
+        raise InvalidValue("name must not be empty", field="name")
+    if "terms" in fields and str(fields["terms"]).strip() != program.terms:
+        program.terms_version += 1  # later consents name the text they agreed to
+    if "slug" in fields:
+        program.slug = _claim_slug(fields["slug"], program.id)
+    _apply(program, fields)
+    if any(name in fields for name in CARD_FIELDS):
+        program.version += 1
+        program.updated_at = utcnow()
+        program_cards_changed(program.id)
+    db.session.flush()
+    return program
+
+
+def post_message(program: Program, text: str) -> int:
+    """Show `text` on every card of the program; returns how many cards changed."""
+    text = text.strip()
+    if not text:
+        raise InvalidValue("text must not be empty", field="text")
+    if len(text) > 200:
+        raise InvalidValue("text must be at most 200 characters", field="text")
+    program.message = text
+    program.message_at = utcnow()
+    program.version += 1
+    return program_cards_changed(program.id)

@@ -1,0 +1,18 @@
+"""Every table of the service; importing this module registers them all on the metadata."""
+from app.models.api_key import ApiKey
+from app.models.ledger import LedgerEntry
+from app.models.member import Card, ConsentEvent, Member
+from app.models.merchant import Merchant, StaffUser
+from app.models.program import Program, Tier
+
+__all__ = [
+    "ApiKey",
+    "Card",
+    "ConsentEvent",
+    "LedgerEntry",
+    "Member",
+    "Merchant",
+    "Program",
+    "StaffUser",
+    "Tier",
+]

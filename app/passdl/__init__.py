@@ -1,0 +1,41 @@
+"""Signed, expiring links that download a card's `.pkpass`."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from app.errors import error_response
+from app.extensions import db
+from app.models import Card
+from app.wallet.apple import render_pkpass
+
+bp = Blueprint("passdl", __name__)
+SALT = "tessera.pass-download.v1"
+PKPASS = "application/vnd.apple.pkpass"
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+
+
+def pass_url(card: Card) -> str:
+    token = _serializer().dumps(card.serial_number)
+    return f"{current_app.config['PUBLIC_URL']}/p/{token}.pkpass"
+
+
+@bp.get("/p/<token>.pkpass")
+def download(token: str) -> Response:
+    try:
+        serial = _serializer().loads(token, max_age=current_app.config["PASS_URL_MAX_AGE"])
+    except SignatureExpired:
+        return error_response(410, "link_expired", "This link has expired. Ask the shop for a new one.")
+    except BadSignature:
+        return error_response(404, "link_invalid", "This link is not valid. Check that it was copied whole.")
+    card = db.session.scalar(select(Card).where(Card.serial_number == str(serial)))
+    if card is None or card.voided:
+        return error_response(404, "card_not_found", "This card no longer exists.")
+    response = Response(render_pkpass(card), mimetype=PKPASS)
+    response.headers["Content-Disposition"] = f'attachment; filename="{card.program.slug}.pkpass"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

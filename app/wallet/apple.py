@@ -1,0 +1,118 @@
+"""A card's current state as a signed Apple Wallet store card."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+
+from app.loyalty.ledger import Totals, tier_rules, totals
+from app.loyalty.tiers import next_tier, tier_for
+from app.models import Card, Program
+from app.wallet.strings import NEXT_TIER, NO_TIER, TOP_TIER, localizations
+from config import ConfigError
+from passes.apple.artwork import default_images, initials
+from passes.apple.pkpass import PassField, StoreCardSpec, build_pkpass
+from passes.apple.signing import PassSigner, SigningError
+
+EXTENSION_KEY = "tessera.pass_signer"
+
+
+def init_signer(app: Flask) -> None:
+    """Load the signing material once; a bad certificate stops start-up with one line."""
+    config = app.config
+    try:
+        signer = PassSigner.from_files(
+            config["PASS_CERT_FILE"],
+            config["PASS_KEY_FILE"],
+            config["WWDR_CERT_FILE"],
+            password=config["PASS_KEY_PASSWORD"] or None,
+            pass_type_identifier=config["PASS_TYPE_IDENTIFIER"],
+            team_identifier=config["TEAM_IDENTIFIER"],
+        )
+    except SigningError as exc:
+        raise ConfigError(str(exc)) from None
+    if config["TESSERA_CONFIG"].ENV_NAME == "production" and signer.is_example:
+        raise ConfigError("PASS_CERT_FILE is the bundled example certificate, refused in production")
+    app.extensions[EXTENSION_KEY] = signer
+
+
+def signer() -> PassSigner:
+    return current_app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class CardState:
+    balance: int
+    earned: int
+    tier: str | None
+    next_goal: str
+
+
+def card_state(card: Card, sums: Totals | None = None) -> CardState:
+    sums = sums or totals(card.member_id)
+    program = card.program
+    rules = tier_rules(card.member)
+    reached = tier_for(sums.earned, rules)
+    upcoming = next_tier(sums.earned, rules)
+    lang = program.locale
+    if upcoming:
+        goal = NEXT_TIER[lang].format(points=upcoming.min_points - sums.earned, label=program.points_label.lower(), tier=upcoming.name)
+    else:
+        goal = TOP_TIER[lang] if rules else NO_TIER[lang]
+    return CardState(sums.balance, sums.earned, reached.name if reached else None, goal)
+
+
+def _back_fields(card: Card) -> tuple[PassField, ...]:
+    program = card.program
+    fields = []
+    if program.message:
+        fields.append(PassField("message", "message", program.message, change_message="message_changed"))
+    fields.append(PassField("card_number_back", "card_number", card.card_number))
+    fields.append(PassField("since", "since", card.member.created_at.date().isoformat()))
+    if program.terms:
+        fields.append(PassField("terms", "terms", program.terms))
+    if program.contact:
+        fields.append(PassField("contact", "contact", program.contact))
+    return tuple(fields)
+
+
+def _artwork(program: Program) -> dict[str, bytes]:
+    return dict(default_images(
+        initials(program.organization_name or program.name), program.background_color, program.foreground_color
+    ))
+
+
+def card_spec(card: Card, state: CardState | None = None) -> StoreCardSpec:
+    state = state or card_state(card)
+    program = card.program
+    config = current_app.config
+    return StoreCardSpec(
+        pass_type_identifier=config["PASS_TYPE_IDENTIFIER"],
+        team_identifier=config["TEAM_IDENTIFIER"],
+        serial_number=card.serial_number,
+        authentication_token=card.auth_token,
+        web_service_url=config["PUBLIC_URL"] + "/passkit",
+        organization_name=program.organization_name,
+        description=f"{program.name} · {program.organization_name}",
+        logo_text=program.name,
+        background_color=program.background_color,
+        foreground_color=program.foreground_color,
+        label_color=program.label_color,
+        barcode_message=card.card_number,
+        barcode_alt_text=card.card_number,
+        header_fields=(PassField("points", program.points_label, state.balance, change_message="points_changed"),),
+        secondary_fields=(
+            PassField("member", "member", card.member.name),
+            PassField("tier", "tier", state.tier or NO_TIER[program.locale], change_message="tier_changed"),
+        ),
+        auxiliary_fields=(PassField("next", "next", state.next_goal),),
+        back_fields=_back_fields(card),
+        localizations=localizations(program.points_label),
+        images=_artwork(program),
+        voided=card.voided,
+    )
+
+
+def render_pkpass(card: Card) -> bytes:
+    allow_http = current_app.config["TESSERA_CONFIG"].ENV_NAME != "production"
+    return build_pkpass(card_spec(card), signer(), allow_http=allow_http)
