@@ -71,18 +71,18 @@ def create_api_key_command(email: str, role: str, label: str) -> None:
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command() -> None:
-    """Create the demo merchant, program and member, only when the database has no merchant."""
-    from app.demo import seed_demo
+    """Seed the demo merchant, program and member into an empty database; print the login."""
+    from app.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
 
     try:
-        result = seed_demo()
+        seeded = seed_demo()
     except LoyaltyError as exc:
         raise click.ClickException(exc.message) from None
     db.session.commit()
-    if result is None:
-        click.echo("the database already has data; nothing seeded")
-    else:
-        click.echo(f"demo merchant seeded: log in as {result.email} / {result.password}")
+    click.echo("demo shop seeded" if seeded else "the database already has data; nothing seeded")
+    click.echo(f"dashboard: {current_app.config['PUBLIC_URL']}/dashboard/")
+    if db.session.scalar(select(StaffUser.id).where(StaffUser.email == DEMO_EMAIL)) is not None:
+        click.echo(f"demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}")
 
 
 def init_app(app: Flask) -> None:

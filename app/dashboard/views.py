@@ -48,13 +48,12 @@ def logout() -> Response:
 @bp.get("/")
 @login_required
 def home() -> str:
-    counts = dict(
-        db.session.execute(
-            select(Member.program_id, func.count(Member.id))
-            .where(Member.merchant_id == g.staff.merchant_id)
-            .group_by(Member.program_id)
-        ).tuples()
+    rows = db.session.execute(
+        select(Member.program_id, func.count(Member.id))
+        .where(Member.merchant_id == g.staff.merchant_id)
+        .group_by(Member.program_id)
     )
+    counts = {program_id: count for program_id, count in rows}
     programs = db.session.scalars(select(Program).where(Program.merchant_id == g.staff.merchant_id).order_by(Program.id))
     return render_template("dashboard/home.html", programs=list(programs), counts=counts, logout=LogoutForm())
 
