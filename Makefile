@@ -25,7 +25,7 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(FLASK) init-db
 	$(FLASK) seed-demo
-	PORT=$(PORT) $(FLASK) run --host 127.0.0.1 --port $(PORT) --with-threads
+	PORT=$(PORT) TESSERA_EMBEDDED_WORKER=1 $(FLASK) run --host 127.0.0.1 --port $(PORT) --with-threads
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

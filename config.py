@@ -35,6 +35,19 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     return value
 
 
+def _float(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {value:g}")
+    return value
+
+
 def _database_url(raw: str) -> str:
     try:
         url = make_url(raw)
@@ -121,6 +134,10 @@ class Config:
         )
         self.PASS_URL_MAX_AGE = _int(env, "PASS_URL_MAX_AGE", 7 * 24 * 3600, 60, 365 * 24 * 3600)
         self.MAX_CONTENT_LENGTH = _int(env, "MAX_REQUEST_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024)
+        self.EMBEDDED_WORKER = env.get("TESSERA_EMBEDDED_WORKER", "").strip() == "1"
+        self.PUSH_MIN_INTERVAL = _float(env, "PUSH_MIN_INTERVAL", 1.0, 0.0, 3600.0)
+        self.PUSH_HISTORY_LIMIT = _int(env, "PUSH_HISTORY_LIMIT", 100_000, 100, 100_000_000)
+        self.APNS_MAX_STREAMS = _int(env, "APNS_MAX_STREAMS", 100, 1, 1000)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = self.PUBLIC_URL.startswith("https://")

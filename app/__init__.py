@@ -20,6 +20,10 @@ def create_app(config: Config | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
+    if config.EMBEDDED_WORKER:
+        from app.wallet.worker import start_embedded_worker
+
+        app.extensions["tessera.worker"] = start_embedded_worker(app)
     return app
 
 
@@ -37,10 +41,12 @@ def register_blueprints(app: Flask) -> None:
     from app.api import bp as api_bp
     from app.dashboard import bp as dashboard_bp
     from app.passdl import bp as passdl_bp
+    from app.passkit import bp as passkit_bp
 
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(dashboard_bp, url_prefix="/dashboard")
     app.register_blueprint(passdl_bp)
+    app.register_blueprint(passkit_bp, url_prefix="/passkit")
 
     @app.get("/")
     def index() -> Response:

@@ -1,6 +1,9 @@
 """`flask --app wsgi …` commands. A failure prints one line and exits non-zero."""
 from __future__ import annotations
 
+import signal
+import threading
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
@@ -85,6 +88,23 @@ def seed_demo_command() -> None:
         click.echo(f"demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}")
 
 
+@click.command("push-worker")
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 5000))
+@with_appcontext
+def push_worker_command(batch_size: int) -> None:
+    """Deliver queued pushes until stopped; SIGTERM or Ctrl-C finish the batch in hand and exit."""
+    from app.wallet.worker import PushWorker
+
+    worker = PushWorker(current_app._get_current_object(), batch_size=batch_size)  # type: ignore[attr-defined]
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    click.echo(f"push worker {worker.name} started", err=True)
+    worker.run(stop)
+    click.echo(f"push worker {worker.name} stopped after {worker.sent} pushes", err=True)
+
+
 def init_app(app: Flask) -> None:
-    for command in (init_db_command, create_merchant_command, create_api_key_command, seed_demo_command):
+    for command in (init_db_command, create_merchant_command, create_api_key_command, seed_demo_command,
+                    push_worker_command):
         app.cli.add_command(command)

@@ -83,7 +83,7 @@ def _migrate_once(url: str) -> None:
 
 
 def _empty_tables() -> None:
-    tables = list(reversed(db.metadata.sorted_tables))
+    tables = [t for t in reversed(db.metadata.sorted_tables) if t.name != "change_counter"]
     if db.engine.dialect.name == "postgresql":
         names = ", ".join(f'"{t.name}"' for t in tables)
         db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))

@@ -1,13 +1,21 @@
 """Every table of the service; importing this module registers them all on the metadata."""
 from app.models.api_key import ApiKey
+from app.models.device import Device, DeviceLog, Registration
 from app.models.ledger import LedgerEntry
 from app.models.member import Card, ConsentEvent, Member
 from app.models.merchant import Merchant, StaffUser
+from app.models.outbox import ChangeCounter, OutboxJob, PushAttempt
 from app.models.program import Program, Tier
 
 __all__ = [
     "ApiKey",
     "Card",
+    "ChangeCounter",
+    "Device",
+    "DeviceLog",
+    "OutboxJob",
+    "PushAttempt",
+    "Registration",
     "ConsentEvent",
     "LedgerEntry",
     "Member",

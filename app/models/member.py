@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -76,6 +76,8 @@ class Card(db.Model):
     card_number: Mapped[str] = mapped_column(String(20))
     auth_token: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(default=1)
+    change_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    modified_at: Mapped[int] = mapped_column(BigInteger, default=lambda: int(utcnow().timestamp()))
     voided: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

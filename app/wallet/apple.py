@@ -1,6 +1,8 @@
 """A card's current state as a signed Apple Wallet store card."""
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from flask import Flask, current_app
@@ -113,6 +115,37 @@ def card_spec(card: Card, state: CardState | None = None) -> StoreCardSpec:
     )
 
 
+class _RecentPasses:
+    """Signed bytes of recently served card versions: a phone fetching the pass right after a
+    push, and the download link, get the same bytes without signing twice."""
+
+    def __init__(self, size: int = 512) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[str, int, int], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, int, int]) -> bytes | None:
+        with self._lock:
+            data = self._items.get(key)
+            if data is not None:
+                self._items.move_to_end(key)
+            return data
+
+    def put(self, key: tuple[str, int, int], data: bytes) -> None:
+        with self._lock:
+            self._items[key] = data
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+_recent = _RecentPasses()
+
+
 def render_pkpass(card: Card) -> bytes:
+    key = (card.serial_number, card.version, card.modified_at)
+    if (cached := _recent.get(key)) is not None:
+        return cached
     allow_http = current_app.config["TESSERA_CONFIG"].ENV_NAME != "production"
-    return build_pkpass(card_spec(card), signer(), allow_http=allow_http)
+    data = build_pkpass(card_spec(card), signer(), allow_http=allow_http)
+    _recent.put(key, data)
+    return data

@@ -1,26 +1,62 @@
-"""Mark cards as changed. Every change bumps the card's version in the caller's transaction.
+"""Mark cards as changed; at commit, stamp them and queue a push for every device holding them.
 
-The version drives the pass's `Last-Modified`, the "what changed" tag and the download cache, so
-a change that rolls back leaves no trace and one that commits is seen by every reader.
+A change bumps the card's version at once (which also takes the card's row lock, serialising
+ledger writes for a member). Just before the transaction commits, the cards changed in it get:
+- a `change_seq` from the single-row counter, taken last so the numbers follow commit order and
+  the "what changed" tag never skips a change that committed late;
+- a `modified_at` (epoch seconds) that always moves forward, even for two changes in one second,
+  so `If-Modified-Since` never hides the newer pass;
+- one outbox job per registered device, folded into a job already pending for that device and
+  card, available no sooner than PUSH_MIN_INTERVAL after the last push so bursts coalesce.
+All of it commits or rolls back with the change itself.
 """
 from __future__ import annotations
 
-from sqlalchemy import update
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app, has_app_context
+from sqlalchemy import case, event, func, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.models import Card
+from app.models import Card, ChangeCounter, OutboxJob, Registration
 from app.models._common import utcnow
+
+CARDS_KEY = "tessera.changed_cards"
+PROGRAMS_KEY = "tessera.changed_programs"
+QUEUED_KEY = "tessera.outbox_queued"
+DEFAULT_MIN_INTERVAL = 1.0
+
+_listeners: list[Callable[[], None]] = []
+_listeners_lock = threading.Lock()
+
+
+def on_outbox_commit(callback: Callable[[], None]) -> Callable[[], None]:
+    """Call `callback` after any commit that queued outbox jobs (wakes the embedded worker)."""
+    with _listeners_lock:
+        _listeners.append(callback)
+    return lambda: _remove_listener(callback)
+
+
+def _remove_listener(callback: Callable[[], None]) -> None:
+    with _listeners_lock:
+        if callback in _listeners:
+            _listeners.remove(callback)
 
 
 def card_changed(member_id: int) -> int:
-    """Bump one card and return its new version. Also takes the card's row lock, which
-    serialises concurrent ledger writes for the same member on PostgreSQL."""
-    version = db.session.execute(
+    """Bump one card's version and return it; stamped and pushed at commit."""
+    card_id, version = db.session.execute(
         update(Card)
         .where(Card.member_id == member_id)
         .values(version=Card.version + 1, updated_at=utcnow())
-        .returning(Card.version)
-    ).scalar_one()
+        .returning(Card.id, Card.version)
+    ).one()
+    db.session.info.setdefault(CARDS_KEY, set()).add(card_id)
     return int(version)
 
 
@@ -32,4 +68,92 @@ def program_cards_changed(program_id: int) -> int:
         .values(version=Card.version + 1, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+    db.session.info.setdefault(PROGRAMS_KEY, set()).add(program_id)
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _which(cards: set[int], programs: set[int]) -> Any:
+    conditions = []
+    if cards:
+        conditions.append(Card.id.in_(sorted(cards)))
+    if programs:
+        conditions.append(Card.program_id.in_(sorted(programs)))
+    return conditions[0] if len(conditions) == 1 else conditions[0] | conditions[1]
+
+
+def _queue_pushes(session: Session, which: Any, min_interval: float) -> None:
+    now = utcnow()
+    last = Registration.last_pushed_at
+    gap = timedelta(seconds=min_interval)
+    rows = session.execute(
+        select(Registration.device_id, Registration.card_id, last).join(Card, Card.id == Registration.card_id).where(which)
+    ).all()
+    if not rows:
+        return
+    values = [
+        {
+            "kind": "apns",
+            "dedupe_key": f"{device_id}:{card_id}",
+            "device_id": device_id,
+            "card_id": card_id,
+            "status": "pending",
+            "attempts": 0,
+            "available_at": max(now, pushed + gap) if pushed else now,
+            "created_at": now,
+        }
+        for device_id, card_id, pushed in rows
+    ]
+    dialect = session.get_bind().dialect.name
+    maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = maker(OutboxJob).on_conflict_do_nothing(
+        index_elements=["kind", "dedupe_key"], index_where=text("status = 'pending'")
+    )
+    for start in range(0, len(values), 5000):
+        session.execute(statement, values[start : start + 5000])
+    session.info[QUEUED_KEY] = True
+    if dialect == "postgresql":
+        session.execute(select(func.pg_notify("tessera_outbox", "")))
+
+
+def _stamp(session: Session, which: Any) -> None:
+    now = int(utcnow().timestamp())
+    session.execute(
+        update(Card)
+        .where(which)
+        .values(modified_at=case((Card.modified_at + 1 > now, Card.modified_at + 1), else_=now))
+        .execution_options(synchronize_session=False)
+    )
+    seq = session.execute(
+        update(ChangeCounter).where(ChangeCounter.id == 1).values(value=ChangeCounter.value + 1).returning(ChangeCounter.value)
+    ).scalar_one_or_none()
+    if seq is None:  # an emptied database: the counter row comes back
+        session.execute(insert(ChangeCounter).values(id=1, value=1))
+        seq = 1
+    session.execute(update(Card).where(which).values(change_seq=seq).execution_options(synchronize_session=False))
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    cards = session.info.pop(CARDS_KEY, set())
+    programs = session.info.pop(PROGRAMS_KEY, set())
+    if not cards and not programs:
+        return
+    which = _which(cards, programs)
+    interval = current_app.config.get("PUSH_MIN_INTERVAL", DEFAULT_MIN_INTERVAL) if has_app_context() else DEFAULT_MIN_INTERVAL
+    _queue_pushes(session, which, interval)
+    _stamp(session, which)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.info.pop(QUEUED_KEY, False):
+        with _listeners_lock:
+            listeners = list(_listeners)
+        for callback in listeners:
+            callback()
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    for key in (CARDS_KEY, PROGRAMS_KEY, QUEUED_KEY):
+        session.info.pop(key, None)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 01:45:10.565908
+Create Date: 2026-11-29 01:52:46.413941
 """
 from alembic import op
 import sqlalchemy as sa
@@ -15,6 +15,36 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('change_counter',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('value', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_change_counter'))
+    )
+    op.create_table('device_logs',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('task', sa.String(length=32), nullable=True),
+    sa.Column('device_library_identifier', sa.String(length=128), nullable=True),
+    sa.Column('pass_type_identifier', sa.String(length=128), nullable=True),
+    sa.Column('serial_number', sa.String(length=64), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('remote_addr', sa.String(length=64), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_device_logs'))
+    )
+    with op.batch_alter_table('device_logs', schema=None) as batch_op:
+        batch_op.create_index('ix_device_logs_serial_number', ['serial_number'], unique=False)
+
+    op.create_table('devices',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('library_identifier', sa.String(length=128), nullable=False),
+    sa.Column('push_token', sa.String(length=200), nullable=False),
+    sa.Column('platform', sa.String(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_devices')),
+    sa.UniqueConstraint('library_identifier', name=op.f('uq_devices_library_identifier'))
+    )
     op.create_table('merchants',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
@@ -126,6 +156,8 @@ def upgrade() -> None:
     sa.Column('card_number', sa.String(length=20), nullable=False),
     sa.Column('auth_token', sa.String(length=64), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('change_seq', sa.BigInteger(), nullable=False),
+    sa.Column('modified_at', sa.BigInteger(), nullable=False),
     sa.Column('voided', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
@@ -137,6 +169,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('serial_number', name=op.f('uq_cards_serial_number'))
     )
     with op.batch_alter_table('cards', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_cards_change_seq'), ['change_seq'], unique=False)
         batch_op.create_index(batch_op.f('ix_cards_program_id'), ['program_id'], unique=False)
 
     op.create_table('consent_events',
@@ -173,9 +206,81 @@ def upgrade() -> None:
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
         batch_op.create_index('ix_ledger_entries_member_id_id', ['member_id', 'id'], unique=False)
 
+    op.create_table('outbox',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('dedupe_key', sa.String(length=100), nullable=False),
+    sa.Column('device_id', sa.Integer(), nullable=True),
+    sa.Column('card_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('available_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('lease_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('claimed_by', sa.String(length=64), nullable=True),
+    sa.Column('last_error', sa.String(length=200), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['card_id'], ['cards.id'], name=op.f('fk_outbox_card_id_cards'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['device_id'], ['devices.id'], name=op.f('fk_outbox_device_id_devices'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox'))
+    )
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_card_id'), ['card_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_device_id'), ['device_id'], unique=False)
+        batch_op.create_index('ix_outbox_status_available_at', ['status', 'available_at'], unique=False)
+        batch_op.create_index('uq_outbox_pending_key', ['kind', 'dedupe_key'], unique=True, sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'"))
 
+    op.create_table('push_attempts',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('device_id', sa.Integer(), nullable=True),
+    sa.Column('card_id', sa.Integer(), nullable=True),
+    sa.Column('attempt', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Integer(), nullable=True),
+    sa.Column('reason', sa.String(length=64), nullable=True),
+    sa.Column('outcome', sa.String(length=16), nullable=False),
+    sa.Column('elapsed_ms', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['card_id'], ['cards.id'], name=op.f('fk_push_attempts_card_id_cards'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['device_id'], ['devices.id'], name=op.f('fk_push_attempts_device_id_devices'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_push_attempts'))
+    )
+    with op.batch_alter_table('push_attempts', schema=None) as batch_op:
+        batch_op.create_index('ix_push_attempts_card_id', ['card_id'], unique=False)
+        batch_op.create_index('ix_push_attempts_created_at', ['created_at'], unique=False)
+
+    op.create_table('registrations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('device_id', sa.Integer(), nullable=False),
+    sa.Column('card_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_pushed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['card_id'], ['cards.id'], name=op.f('fk_registrations_card_id_cards'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['device_id'], ['devices.id'], name=op.f('fk_registrations_device_id_devices'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_registrations')),
+    sa.UniqueConstraint('device_id', 'card_id', name=op.f('uq_registrations_device_id_card_id'))
+    )
+    with op.batch_alter_table('registrations', schema=None) as batch_op:
+        batch_op.create_index('ix_registrations_card_id', ['card_id'], unique=False)
+
+
+    op.execute("INSERT INTO change_counter (id, value) VALUES (1, 0)")
 
 def downgrade() -> None:
+    with op.batch_alter_table('registrations', schema=None) as batch_op:
+        batch_op.drop_index('ix_registrations_card_id')
+
+    op.drop_table('registrations')
+    with op.batch_alter_table('push_attempts', schema=None) as batch_op:
+        batch_op.drop_index('ix_push_attempts_created_at')
+        batch_op.drop_index('ix_push_attempts_card_id')
+
+    op.drop_table('push_attempts')
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index('uq_outbox_pending_key', sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'"))
+        batch_op.drop_index('ix_outbox_status_available_at')
+        batch_op.drop_index(batch_op.f('ix_outbox_device_id'))
+        batch_op.drop_index(batch_op.f('ix_outbox_card_id'))
+
+    op.drop_table('outbox')
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
         batch_op.drop_index('ix_ledger_entries_member_id_id')
 
@@ -186,6 +291,7 @@ def downgrade() -> None:
     op.drop_table('consent_events')
     with op.batch_alter_table('cards', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cards_program_id'))
+        batch_op.drop_index(batch_op.f('ix_cards_change_seq'))
 
     op.drop_table('cards')
     with op.batch_alter_table('tiers', schema=None) as batch_op:
@@ -210,3 +316,9 @@ def downgrade() -> None:
 
     op.drop_table('api_keys')
     op.drop_table('merchants')
+    op.drop_table('devices')
+    with op.batch_alter_table('device_logs', schema=None) as batch_op:
+        batch_op.drop_index('ix_device_logs_serial_number')
+
+    op.drop_table('device_logs')
+    op.drop_table('change_counter')

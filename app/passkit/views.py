@@ -1,0 +1,172 @@
+from __future__ import annotations
+
+import hmac
+import json
+import re
+from datetime import datetime, timezone
+
+from flask import Response, current_app, jsonify, request
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.http import http_date
+
+from app.errors import ApiError
+from app.extensions import db
+from app.models import Card, Device, DeviceLog, Registration
+from app.models._common import utcnow
+from app.passkit import bp
+from app.passkit.logs import MAX_MESSAGES_PER_REQUEST, parse
+from app.wallet.apple import render_pkpass
+
+DEVICE_RE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+PUSH_TOKEN_RE = re.compile(r"^[A-Za-z0-9._:-]{1,200}$")
+SCHEMES = ("ApplePass", "AndroidPass")
+DUMMY_TOKEN = b"x" * 43
+LOG_ROWS_KEPT = 10_000
+PKPASS = "application/vnd.apple.pkpass"
+
+
+def _device_id_ok(device: str) -> None:
+    if not DEVICE_RE.match(device):
+        raise ApiError(400, "invalid_device", "the device library identifier is malformed")
+
+
+def _card(pass_type: str, serial: str) -> Card:
+    """The card the Authorization token opens, or 401 (unknown type or serial included)."""
+    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+    card = None
+    if pass_type == current_app.config["PASS_TYPE_IDENTIFIER"] and len(serial) <= 64:
+        card = db.session.scalar(select(Card).where(Card.serial_number == serial))
+    expected = card.auth_token.encode() if card else DUMMY_TOKEN
+    matches = hmac.compare_digest(expected, presented.strip().encode())
+    if scheme not in SCHEMES or card is None or not matches:
+        raise ApiError(401, "unauthorized", "the pass's authentication token is missing or wrong")
+    return card
+
+
+def _push_token() -> str:
+    try:
+        body = json.loads(request.get_data() or b"null")
+    except ValueError:
+        raise ApiError(400, "malformed_json", "the body is not valid JSON") from None
+    token = body.get("pushToken") if isinstance(body, dict) else None
+    if not isinstance(token, str) or not PUSH_TOKEN_RE.match(token):
+        raise ApiError(400, "invalid_push_token", "pushToken is missing or malformed")
+    return token
+
+
+def _device(library_id: str, push_token: str) -> Device:
+    device = db.session.scalar(select(Device).where(Device.library_identifier == library_id))
+    if device is None:
+        device = Device(library_identifier=library_id, push_token=push_token)
+        db.session.add(device)
+        db.session.flush()
+    elif device.push_token != push_token:
+        device.push_token = push_token
+        device.updated_at = utcnow()
+    return device
+
+
+@bp.post("/v1/devices/<device_id>/registrations/<pass_type>/<serial>")
+def register(device_id: str, pass_type: str, serial: str) -> tuple[str, int]:
+    _device_id_ok(device_id)
+    card = _card(pass_type, serial)
+    push_token = _push_token()
+    try:
+        device = _device(device_id, push_token)
+        known = db.session.scalar(
+            select(Registration.id).where(Registration.device_id == device.id, Registration.card_id == card.id)
+        )
+        if known is None:
+            db.session.add(Registration(device_id=device.id, card_id=card.id))
+        db.session.commit()
+    except IntegrityError:  # the same phone registering twice at the same moment
+        db.session.rollback()
+        return "", 200
+    return "", 200 if known else 201
+
+
+@bp.delete("/v1/devices/<device_id>/registrations/<pass_type>/<serial>")
+def unregister(device_id: str, pass_type: str, serial: str) -> tuple[str, int]:
+    _device_id_ok(device_id)
+    card = _card(pass_type, serial)
+    device = db.session.scalar(select(Device).where(Device.library_identifier == device_id))
+    if device is not None:
+        db.session.execute(delete(Registration).where(Registration.device_id == device.id, Registration.card_id == card.id))
+        remaining = db.session.scalar(select(func.count(Registration.id)).where(Registration.device_id == device.id))
+        if not remaining:
+            db.session.delete(device)
+        db.session.commit()
+    return "", 200
+
+
+def _since() -> int | None:
+    raw = request.args.get("passesUpdatedSince")
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or len(raw) > 19:
+        raise ApiError(400, "invalid_tag", "passesUpdatedSince is not a tag this service handed out")
+    return int(raw)
+
+
+@bp.get("/v1/devices/<device_id>/registrations/<pass_type>")
+def changed_serials(device_id: str, pass_type: str) -> Response | tuple[str, int]:
+    _device_id_ok(device_id)
+    since = _since()
+    if pass_type != current_app.config["PASS_TYPE_IDENTIFIER"]:
+        return "", 204
+    query = (
+        select(Card.serial_number, Card.change_seq)
+        .join(Registration, Registration.card_id == Card.id)
+        .join(Device, Device.id == Registration.device_id)
+        .where(Device.library_identifier == device_id)
+    )
+    if since is not None:
+        query = query.where(Card.change_seq > since)
+    rows = db.session.execute(query).all()
+    if not rows:
+        return "", 204
+    return jsonify({"serialNumbers": sorted(r.serial_number for r in rows),
+                    "lastUpdated": str(max(r.change_seq for r in rows))})
+
+
+@bp.get("/v1/passes/<pass_type>/<serial>")
+def latest_pass(pass_type: str, serial: str) -> Response:
+    card = _card(pass_type, serial)
+    modified = datetime.fromtimestamp(card.modified_at, timezone.utc)
+    since = request.if_modified_since
+    if since is not None and card.modified_at <= int(since.timestamp()):
+        response = Response(status=304)
+    else:
+        response = Response(render_pkpass(card), mimetype=PKPASS)
+    response.headers["Last-Modified"] = http_date(modified)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _log_messages() -> list[str]:
+    try:
+        body = json.loads(request.get_data() or b"null")
+    except ValueError:
+        raise ApiError(400, "malformed_json", "the body is not valid JSON") from None
+    logs = body.get("logs") if isinstance(body, dict) else None
+    if not isinstance(logs, list) or not all(isinstance(m, str) for m in logs):
+        raise ApiError(400, "invalid_logs", 'the body must be {"logs": ["…", …]}')
+    return logs[:MAX_MESSAGES_PER_REQUEST]
+
+
+@bp.post("/v1/log")
+def log() -> tuple[str, int]:
+    messages = _log_messages()
+    for message in messages:
+        parsed = parse(message)
+        db.session.add(DeviceLog(
+            message=parsed.message, task=parsed.task, device_library_identifier=parsed.device,
+            pass_type_identifier=parsed.pass_type, serial_number=parsed.serial, error=parsed.error,
+            remote_addr=request.remote_addr,
+        ))
+    db.session.flush()
+    newest = db.session.scalar(select(func.max(DeviceLog.id))) or 0
+    db.session.execute(delete(DeviceLog).where(DeviceLog.id <= newest - LOG_ROWS_KEPT))
+    db.session.commit()
+    return "", 200
