@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from app.loyalty.ledger import Totals, tier_rules, totals
 from app.loyalty.tiers import next_tier, tier_for
 from app.models import Card, Program
-from app.wallet.strings import NEXT_TIER, NO_TIER, TOP_TIER, localizations
+from app.wallet.strings import MESSAGE_CHANGED, NEXT_TIER, NO_TIER, TOP_TIER, change_messages, localizations
 from config import ConfigError
 from passes.apple.artwork import default_images, initials
 from passes.apple.pkpass import PassField, StoreCardSpec, build_pkpass
@@ -68,7 +68,7 @@ def _back_fields(card: Card) -> tuple[PassField, ...]:
     program = card.program
     fields = []
     if program.message:
-        fields.append(PassField("message", "message", program.message, change_message="message_changed"))
+        fields.append(PassField("message", "message", program.message, change_message=MESSAGE_CHANGED))
     fields.append(PassField("card_number_back", "card_number", card.card_number))
     fields.append(PassField("since", "since", card.member.created_at.date().isoformat()))
     if program.terms:
@@ -88,6 +88,7 @@ def card_spec(card: Card, state: CardState | None = None) -> StoreCardSpec:
     state = state or card_state(card)
     program = card.program
     config = current_app.config
+    changes = change_messages(program.locale, program.points_label)
     return StoreCardSpec(
         pass_type_identifier=config["PASS_TYPE_IDENTIFIER"],
         team_identifier=config["TEAM_IDENTIFIER"],
@@ -102,14 +103,14 @@ def card_spec(card: Card, state: CardState | None = None) -> StoreCardSpec:
         label_color=program.label_color,
         barcode_message=card.card_number,
         barcode_alt_text=card.card_number,
-        header_fields=(PassField("points", program.points_label, state.balance, change_message="points_changed"),),
+        header_fields=(PassField("points", program.points_label, state.balance, change_message=changes["points"]),),
         secondary_fields=(
             PassField("member", "member", card.member.name),
-            PassField("tier", "tier", state.tier or NO_TIER[program.locale], change_message="tier_changed"),
+            PassField("tier", "tier", state.tier or NO_TIER[program.locale], change_message=changes["tier"]),
         ),
         auxiliary_fields=(PassField("next", "next", state.next_goal),),
         back_fields=_back_fields(card),
-        localizations=localizations(program.points_label),
+        localizations=localizations(program.locale, program.points_label),
         images=_artwork(program),
         voided=card.voided,
     )

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy import and_, delete, exists, func, insert, or_, select, tuple_, update
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
@@ -46,9 +46,18 @@ def claim(worker: str, limit: int, lease_seconds: float) -> list[Claimed]:
         .returning(OutboxJob.id, OutboxJob.device_id, OutboxJob.card_id, OutboxJob.attempts)
         .execution_options(synchronize_session=False)
     ).all()
-    tokens = dict(db.session.execute(
-        select(Device.id, Device.push_token).where(Device.id.in_({r.device_id for r in rows}))
-    ).all()) if rows else {}
+    tokens: dict[int, str] = {}
+    if rows:
+        tokens = dict(db.session.execute(  # type: ignore[arg-type]
+            select(Device.id, Device.push_token).where(Device.id.in_({r.device_id for r in rows}))
+        ).all())
+        # Spacing is measured from when a push leaves: changes while it is in flight wait their turn.
+        db.session.execute(
+            update(Registration)
+            .where(tuple_(Registration.device_id, Registration.card_id).in_([(r.device_id, r.card_id) for r in rows]))
+            .values(last_pushed_at=now)
+            .execution_options(synchronize_session=False)
+        )
     db.session.commit()
     return [Claimed(r.id, r.device_id, r.card_id, r.attempts, tokens[r.device_id]) for r in rows if r.device_id in tokens]
 
@@ -79,15 +88,8 @@ def _attempts(jobs: list[Claimed], results: dict[str, PushResult], final_failure
 
 
 def _delivered(worker: str, jobs: list[Claimed]) -> None:
-    if not jobs:
-        return
-    db.session.execute(delete(OutboxJob).where(_mine(worker, [j.job_id for j in jobs])))
-    now = utcnow()
-    for job in jobs:
-        db.session.execute(
-            update(Registration).where(Registration.device_id == job.device_id, Registration.card_id == job.card_id)
-            .values(last_pushed_at=now)
-        )
+    if jobs:
+        db.session.execute(delete(OutboxJob).where(_mine(worker, [j.job_id for j in jobs])))
 
 
 def _retry(worker: str, jobs: list[Claimed], results: dict[str, PushResult]) -> set[int]:

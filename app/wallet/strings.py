@@ -12,8 +12,6 @@ LABELS: dict[str, dict[str, str]] = {
         "contact": "Contatti",
         "message": "Messaggio",
         "since": "Socio dal",
-        "tier_changed": "Benvenuto nel livello %@",
-        "message_changed": "%@",
     },
     "en": {
         "member": "Member",
@@ -24,20 +22,31 @@ LABELS: dict[str, dict[str, str]] = {
         "contact": "Contact",
         "message": "Message",
         "since": "Member since",
-        "tier_changed": "Welcome to %@",
-        "message_changed": "%@",
     },
 }
 
 POINTS_CHANGED = {"it": "Ora hai %@ {label}", "en": "You now have %@ {label}"}
+TIER_CHANGED = {"it": "Benvenuto nel livello %@", "en": "Welcome to %@"}
+MESSAGE_CHANGED = "%@"
 NEXT_TIER = {"it": "{points} {label} per {tier}", "en": "{points} {label} to {tier}"}
 TOP_TIER = {"it": "Livello massimo raggiunto", "en": "Top tier reached"}
 NO_TIER = {"it": "—", "en": "—"}
 
 
-def localizations(points_label: str) -> dict[str, dict[str, str]]:
+def change_messages(locale: str, points_label: str) -> dict[str, str]:
+    """Lock-screen texts in the program's language. Each carries `%@` itself and is also a
+    pass.strings key, so a phone in the other language shows its own translation."""
+    return {"points": POINTS_CHANGED[locale].format(label=points_label), "tier": TIER_CHANGED[locale]}
+
+
+def localizations(locale: str, points_label: str) -> dict[str, dict[str, str]]:
     """The pass.strings tables for a program, with its own name for points."""
+    keys = change_messages(locale, points_label)
     return {
-        lang: {**table, "points_changed": POINTS_CHANGED[lang].format(label=points_label)}
+        lang: {
+            **table,
+            keys["points"]: POINTS_CHANGED[lang].format(label=points_label),
+            keys["tier"]: TIER_CHANGED[lang],
+        }
         for lang, table in LABELS.items()
     }
