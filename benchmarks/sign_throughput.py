@@ -93,10 +93,24 @@ def make_spec(serial: int = 0) -> StoreCardSpec:
 
 STRIP = strip_png()
 LOCALIZATIONS = {
-    "it": {"points_label": "Punti", "points_changed": "Ora hai %@ punti", "member_label": "Socio",
-           "tier_label": "Livello", "card_label": "Tessera", "terms_label": "Condizioni", "contact_label": "Contatti"},
-    "en": {"points_label": "Points", "points_changed": "You now have %@ points", "member_label": "Member",
-           "tier_label": "Tier", "card_label": "Card", "terms_label": "Terms", "contact_label": "Contact"},
+    "it": {
+        "points_label": "Punti",
+        "points_changed": "Ora hai %@ punti",
+        "member_label": "Socio",
+        "tier_label": "Livello",
+        "card_label": "Tessera",
+        "terms_label": "Condizioni",
+        "contact_label": "Contatti",
+    },
+    "en": {
+        "points_label": "Points",
+        "points_changed": "You now have %@ points",
+        "member_label": "Member",
+        "tier_label": "Tier",
+        "card_label": "Card",
+        "terms_label": "Terms",
+        "contact_label": "Contact",
+    },
 }
 
 
@@ -129,15 +143,21 @@ def main() -> None:
     args = parser.parse_args()
     core = pin_to_one_core()
     signer = PassSigner.from_files(
-        CERTS / "pass.pem", CERTS / "pass.key", CERTS / "wwdr.pem",
-        password=PASSWORD, pass_type_identifier=PASS_TYPE, team_identifier=TEAM,
+        CERTS / "pass.pem",
+        CERTS / "pass.key",
+        CERTS / "wwdr.pem",
+        password=PASSWORD,
+        pass_type_identifier=PASS_TYPE,
+        team_identifier=TEAM,
     )
     key = _signing_key()
     spec = make_spec()
     archive = build_pkpass(spec, signer)
     manifest = _manifest_of(archive)
-    print(f"core {core}; archive {len(archive)} bytes, {len(spec.images)} images, "
-          f"{len(spec.localizations)} localizations, manifest {len(manifest)} bytes")
+    print(
+        f"core {core}; archive {len(archive)} bytes, {len(spec.images)} images, "
+        f"{len(spec.localizations)} localizations, manifest {len(manifest)} bytes"
+    )
 
     actions: dict[str, tuple[Callable[[], object], int]] = {
         "build_pkpass": (lambda: build_pkpass(spec, signer), 25),
@@ -152,11 +172,15 @@ def main() -> None:
     rates = {name: 1 / fast_decile(values) for name, values in times.items()}
     for name, values in times.items():
         median = statistics.median(values)
-        print(f"{name:13s} {rates[name]:8.1f}/s  {1000 / rates[name]:7.3f} ms each  "
-              f"(median batch {1000 * median:.3f} ms, {len(values)} batches)")
+        print(
+            f"{name:13s} {rates[name]:8.1f}/s  {1000 / rates[name]:7.3f} ms each  "
+            f"(median batch {1000 * median:.3f} ms, {len(values)} batches)"
+        )
     passes, rsa_signs, wallet_rate = rates["build_pkpass"], rates["rsa_sign"], rates["wallet_py3k"]
-    print(f"passes_per_s={passes:.0f} rsa_sign_per_s={rsa_signs:.0f} "
-          f"ratio={passes / rsa_signs:.2f} vs_wallet_py3k={passes / wallet_rate:.1f}")
+    print(
+        f"passes_per_s={passes:.0f} rsa_sign_per_s={rsa_signs:.0f} "
+        f"ratio={passes / rsa_signs:.2f} vs_wallet_py3k={passes / wallet_rate:.1f}"
+    )
 
 
 def _signing_key() -> rsa.RSAPrivateKey:

@@ -50,7 +50,9 @@ def _name(*pairs: tuple[ObjectIdentifier, str]) -> x509.Name:
     return x509.Name([x509.NameAttribute(oid, value) for oid, value in pairs])
 
 
-def _builder(subject: x509.Name, issuer: Issued | None, key: rsa.RSAPrivateKey, start: datetime, end: datetime) -> x509.CertificateBuilder:
+def _builder(
+    subject: x509.Name, issuer: Issued | None, key: rsa.RSAPrivateKey, start: datetime, end: datetime
+) -> x509.CertificateBuilder:
     public = key.public_key()
     issuer_name = issuer.certificate.subject if issuer else subject
     issuer_public = issuer.key.public_key() if issuer else public
@@ -69,15 +71,29 @@ def _builder(subject: x509.Name, issuer: Issued | None, key: rsa.RSAPrivateKey, 
 
 def _ca_usage() -> x509.KeyUsage:
     return x509.KeyUsage(
-        digital_signature=False, content_commitment=False, key_encipherment=False, data_encipherment=False,
-        key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False,
+        digital_signature=False,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=True,
+        crl_sign=True,
+        encipher_only=False,
+        decipher_only=False,
     )
 
 
 def _signing_usage() -> x509.KeyUsage:
     return x509.KeyUsage(
-        digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
-        key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False,
+        digital_signature=True,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
     )
 
 
@@ -165,8 +181,11 @@ def write_chain(chain: Chain, directory: Path, password: str = PASSWORD) -> None
         "pass.pem": pem(chain.pass_.certificate),
         "pass.key": encrypted_key(chain.pass_.key, password),
         "pass.p12": pkcs12.serialize_key_and_certificates(
-            b"Tessera example pass", chain.pass_.key, chain.pass_.certificate,
-            [chain.wwdr.certificate], serialization.BestAvailableEncryption(password.encode()),
+            b"Tessera example pass",
+            chain.pass_.key,
+            chain.pass_.certificate,
+            [chain.wwdr.certificate],
+            serialization.BestAvailableEncryption(password.encode()),
         ),
     }
     directory.mkdir(parents=True, exist_ok=True)

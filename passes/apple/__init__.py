@@ -2,9 +2,9 @@
 
 from passes.apple.artwork import default_images, initials
 from passes.apple.colors import to_pass_color
+from passes.apple.model import wallet_pass
 from passes.apple.pkpass import InvalidPass, PassField, StoreCardSpec, build_pass_json, build_pkpass
 from passes.apple.signing import EXAMPLE_MARKER, PassSigner, SigningError
-from passes.apple.model import wallet_pass
 from passes.apple.strings import decode_pass_strings, encode_pass_strings
 from passes.apple.validate import validate_pass_json, validate_pkpass
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import io
 import unicodedata
+from collections.abc import Mapping
 from functools import lru_cache
 from types import MappingProxyType
-from collections.abc import Mapping
 
 from PIL import Image, ImageDraw, ImageFont
 

@@ -61,9 +61,7 @@ def _extension_value(certificate: x509.Certificate) -> str | None:
     return raw.decode("utf-8", "replace")
 
 
-def identity_problem(
-    certificate: x509.Certificate, pass_type_identifier: str, team: str, source: str
-) -> str | None:
+def identity_problem(certificate: x509.Certificate, pass_type_identifier: str, team: str, source: str) -> str | None:
     """One sentence if the certificate is not for this pass type and team, else None."""
     claims = pass_type_claims(certificate)
     if "subject CN" not in claims:

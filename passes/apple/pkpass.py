@@ -18,11 +18,10 @@ from typing import Any, NamedTuple
 
 from passes.apple import archive
 from passes.apple.colors import to_pass_color
+from passes.apple.images import REQUIRED, image_kind
 from passes.apple.signing import PassSigner
 from passes.apple.strings import encode_pass_strings
 from passes.apple.validate import localization_problems, validate_pass_json
-from passes.apple.images import REQUIRED, image_kind
-
 
 QR = "PKBarcodeFormatQR"
 BARCODE_ENCODING = "iso-8859-1"  # what Wallet and every till scanner read; card numbers are ASCII
@@ -164,7 +163,9 @@ def build_pkpass(spec: StoreCardSpec, signer: PassSigner, *, allow_http: bool = 
     pass_bytes = _JSON.encode(pass_json).encode()
     manifest = b'{"pass.json":"' + hashlib.sha1(pass_bytes).hexdigest().encode() + content.manifest_rest
     signature = signer.sign(manifest)
-    return archive.finish(content.layout, (("pass.json", pass_bytes), ("manifest.json", manifest), ("signature", signature)))
+    return archive.finish(
+        content.layout, (("pass.json", pass_bytes), ("manifest.json", manifest), ("signature", signature))
+    )
 
 
 def spec_errors(spec: StoreCardSpec) -> list[str]:
@@ -227,7 +228,9 @@ def _content_for(
     entries = [archive.cached_entry(name, data) for name, data in images]
     entries += [archive.entry(f"{lang}.lproj/pass.strings", encode_pass_strings(dict(table))) for lang, table in tables]
     names = [name for name, _ in images]
-    errors = [f"{name} is not an image Wallet shows (icon, logo, strip, ...)" for name in names if not _known_image(name)]
+    errors = [
+        f"{name} is not an image Wallet shows (icon, logo, strip, ...)" for name in names if not _known_image(name)
+    ]
     errors += [f"the pass has no {name}" for name in REQUIRED if name not in names]
     errors += [problem for entry in entries for problem in entry.problems]
     errors += localization_problems({lang: dict(table) for lang, table in tables})

@@ -52,7 +52,9 @@ def _blank(value: object) -> bool:
     return not isinstance(value, str) or not value.strip()
 
 
-def check_pass_json(data: Mapping[str, Any], *, allow_http: bool = False, localizations: Tables | None = None) -> Errors:
+def check_pass_json(
+    data: Mapping[str, Any], *, allow_http: bool = False, localizations: Tables | None = None
+) -> Errors:
     if not _is_object(data):
         return ["pass.json is not a JSON object"]
     errors: Errors = []

@@ -44,6 +44,9 @@ class Sources(NamedTuple):
     wwdr: str = "the WWDR certificate"
 
 
+_UNNAMED = Sources()
+
+
 class PassSigner:
     def __init__(
         self,
@@ -54,11 +57,9 @@ class PassSigner:
         pass_type_identifier: str,
         team_identifier: str,
         now: datetime | None = None,
-        sources: Sources = Sources(),
+        sources: Sources = _UNNAMED,
     ) -> None:
-        _check_material(
-            certificate, private_key, wwdr_certificate, pass_type_identifier, team_identifier, now, sources
-        )
+        _check_material(certificate, private_key, wwdr_certificate, pass_type_identifier, team_identifier, now, sources)
         self._certificate = certificate
         self._key = private_key
         self._wwdr = wwdr_certificate
@@ -209,7 +210,9 @@ def _load_pkcs12(
     return _signing_key(key, path), certificate, list(extra)
 
 
-def _issuer_among(certificate: x509.Certificate, candidates: Sequence[x509.Certificate], path: StrPath) -> x509.Certificate:
+def _issuer_among(
+    certificate: x509.Certificate, candidates: Sequence[x509.Certificate], path: StrPath
+) -> x509.Certificate:
     for candidate in candidates:
         if candidate.subject == certificate.issuer:
             return candidate
@@ -249,4 +252,3 @@ def _key_problem(certificate: x509.Certificate, key: SigningKey, sources: Source
     if not isinstance(public, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey)) or public != key.public_key():
         return f"Private key {sources.key} does not belong to certificate {sources.certificate}."
     return None
-

@@ -51,7 +51,7 @@ def _decode_utf16(data: bytes) -> str:
     try:
         return data[2:].decode(codec)
     except UnicodeDecodeError as error:
-        raise PassStringsError(f"is not valid UTF-16 ({error.reason} at byte {error.start + 2})")
+        raise PassStringsError(f"is not valid UTF-16 ({error.reason} at byte {error.start + 2})") from None
 
 
 def parse_pass_strings(text: str) -> dict[str, str]:

@@ -63,7 +63,9 @@ def validate_pkpass(
         errors += manifest_problems(files, manifest)
     if "signature" in files and "manifest.json" in files:
         errors += signature_problems(files["signature"], files["manifest.json"], pass_json, now)
-    errors += [problem for name, body in files.items() if name.endswith(".png") for problem in image_problems(name, body)]
+    errors += [
+        problem for name, body in files.items() if name.endswith(".png") for problem in image_problems(name, body)
+    ]
     return errors + localization_problems(tables)
 
 
@@ -190,7 +192,9 @@ def _string_tables(files: Mapping[str, bytes], errors: list[str]) -> dict[str, d
 
 def localization_problems(tables: Mapping[str, Mapping[str, str]]) -> list[str]:
     """A key missing from one language shows up raw on phones set to that language."""
-    errors = [f"{lang!r} is not a language code for an .lproj folder" for lang in tables if not _LANGUAGE.fullmatch(lang)]
+    errors = [
+        f"{lang!r} is not a language code for an .lproj folder" for lang in tables if not _LANGUAGE.fullmatch(lang)
+    ]
     every_key: set[str] = set().union(*(table.keys() for table in tables.values()))
     for lang in sorted(tables):
         missing = sorted(every_key - set(tables[lang]))

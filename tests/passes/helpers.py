@@ -25,13 +25,22 @@ PASSWORD = "tessera-example"
 
 LOCALIZATIONS = {
     "it": {
-        "points_label": "Punti", "points_changed": "Ora hai %@ punti", "member_label": "Socio",
-        "tier_label": "Livello", "card_label": "Tessera", "terms_label": "Condizioni",
+        "points_label": "Punti",
+        "points_changed": "Ora hai %@ punti",
+        "member_label": "Socio",
+        "tier_label": "Livello",
+        "card_label": "Tessera",
+        "terms_label": "Condizioni",
         "contact_label": "Contatti",
     },
     "en": {
-        "points_label": "Points", "points_changed": "You now have %@ points", "member_label": "Member",
-        "tier_label": "Tier", "card_label": "Card", "terms_label": "Terms", "contact_label": "Contact",
+        "points_label": "Points",
+        "points_changed": "You now have %@ points",
+        "member_label": "Member",
+        "tier_label": "Tier",
+        "card_label": "Card",
+        "terms_label": "Terms",
+        "contact_label": "Contact",
     },
 }
 
@@ -48,8 +57,12 @@ def load_generator() -> ModuleType:
 
 def example_signer() -> PassSigner:
     return PassSigner.from_files(
-        CERTS / "pass.pem", CERTS / "pass.key", CERTS / "wwdr.pem",
-        password=PASSWORD, pass_type_identifier=PASS_TYPE, team_identifier=TEAM,
+        CERTS / "pass.pem",
+        CERTS / "pass.key",
+        CERTS / "wwdr.pem",
+        password=PASSWORD,
+        pass_type_identifier=PASS_TYPE,
+        team_identifier=TEAM,
     )
 
 
@@ -89,7 +102,11 @@ def unzip(data: bytes) -> dict[str, bytes]:
 
 
 def manifest_for(files: Mapping[str, bytes]) -> bytes:
-    hashes = {name: hashlib.sha1(body).hexdigest() for name, body in files.items() if name not in ("manifest.json", "signature")}
+    hashes = {
+        name: hashlib.sha1(body).hexdigest()
+        for name, body in files.items()
+        if name not in ("manifest.json", "signature")
+    }
     return json.dumps(hashes).encode()
 
 

@@ -43,9 +43,15 @@ def test_example_material_loads_and_is_marked(example: dict[str, Path]) -> None:
 
 
 def test_pkcs12_bundle_loads_with_or_without_a_wwdr_file(example: dict[str, Path]) -> None:
-    bundled = PassSigner.from_pkcs12(example["pass.p12"], password=PASSWORD, pass_type_identifier=PASS_TYPE, team_identifier=TEAM)
+    bundled = PassSigner.from_pkcs12(
+        example["pass.p12"], password=PASSWORD, pass_type_identifier=PASS_TYPE, team_identifier=TEAM
+    )
     separate = PassSigner.from_pkcs12(
-        example["pass.p12"], password=PASSWORD, pass_type_identifier=PASS_TYPE, team_identifier=TEAM, wwdr=example["wwdr.pem"]
+        example["pass.p12"],
+        password=PASSWORD,
+        pass_type_identifier=PASS_TYPE,
+        team_identifier=TEAM,
+        wwdr=example["wwdr.pem"],
     )
     assert bundled.certificate == separate.certificate == load(example).certificate
     assert bundled.wwdr_certificate == separate.wwdr_certificate
@@ -62,14 +68,35 @@ def test_signature_is_detached_binary_with_signing_time(example: dict[str, Path]
     (tmp_path / "signature").write_bytes(signature)
     (tmp_path / "manifest.json").write_bytes(manifest)
     result = subprocess.run(
-        ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", str(tmp_path / "signature"),
-         "-content", str(tmp_path / "manifest.json"), "-CAfile", str(example["root.pem"]), "-purpose", "any",
-         "-out", str(tmp_path / "out")],
-        capture_output=True, text=True, check=False,
+        [
+            "openssl",
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            str(tmp_path / "signature"),
+            "-content",
+            str(tmp_path / "manifest.json"),
+            "-CAfile",
+            str(example["root.pem"]),
+            "-purpose",
+            "any",
+            "-out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
-    asn1 = subprocess.run(["openssl", "asn1parse", "-inform", "DER", "-in", str(tmp_path / "signature")],
-                          capture_output=True, text=True, check=True).stdout
+    asn1 = subprocess.run(
+        ["openssl", "asn1parse", "-inform", "DER", "-in", str(tmp_path / "signature")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "signingTime" in asn1 and "sha256" in asn1
 
 
@@ -83,11 +110,15 @@ def test_wrong_pass_type_is_refused(example: dict[str, Path]) -> None:
 
 
 def test_wrong_team_is_refused(example: dict[str, Path]) -> None:
-    with pytest.raises(SigningError, match=r"belongs to team 'TESSERA000' \(subject OU\), not the configured 'ABCDE12345'"):
+    with pytest.raises(
+        SigningError, match=r"belongs to team 'TESSERA000' \(subject OU\), not the configured 'ABCDE12345'"
+    ):
         load(example, team_identifier="ABCDE12345")
 
 
-def test_a_key_from_another_certificate_is_refused(example: dict[str, Path], generator: ModuleType, tmp_path: Path) -> None:
+def test_a_key_from_another_certificate_is_refused(
+    example: dict[str, Path], generator: ModuleType, tmp_path: Path
+) -> None:
     other = tmp_path / "other.key"
     other.write_bytes(generator.encrypted_key(generator.new_key()))
     with pytest.raises(SigningError) as raised:
@@ -102,7 +133,9 @@ def test_wrong_password_names_the_file_not_the_password(example: dict[str, Path]
     assert message == f"Cannot decrypt private key {example['pass.key']}: the password is wrong."
     assert "hunter2" not in message
     with pytest.raises(SigningError) as raised:
-        PassSigner.from_pkcs12(example["pass.p12"], password="hunter2-wrong", pass_type_identifier=PASS_TYPE, team_identifier=TEAM)
+        PassSigner.from_pkcs12(
+            example["pass.p12"], password="hunter2-wrong", pass_type_identifier=PASS_TYPE, team_identifier=TEAM
+        )
     assert str(example["pass.p12"]) in str(raised.value) and "hunter2" not in str(raised.value)
 
 
@@ -119,7 +152,9 @@ def test_missing_password_and_unreadable_files(example: dict[str, Path], tmp_pat
         load({**example, "wwdr.pem": garbage})
 
 
-def test_a_plain_key_and_der_certificate_are_accepted(example: dict[str, Path], generator: ModuleType, tmp_path: Path) -> None:
+def test_a_plain_key_and_der_certificate_are_accepted(
+    example: dict[str, Path], generator: ModuleType, tmp_path: Path
+) -> None:
     chain = generator.make_chain()
     paths = write_chain(generator, tmp_path, chain)
     plain = chain.pass_.key.private_bytes(
@@ -145,7 +180,9 @@ def test_expired_and_not_yet_valid_certificates_are_refused(generator: ModuleTyp
         load(paths)
 
 
-def test_certificate_from_another_wwdr_is_refused(example: dict[str, Path], generator: ModuleType, tmp_path: Path) -> None:
+def test_certificate_from_another_wwdr_is_refused(
+    example: dict[str, Path], generator: ModuleType, tmp_path: Path
+) -> None:
     stranger = write_chain(generator, tmp_path, generator.make_chain(years=1))
     with pytest.raises(SigningError, match=r"was not issued by the WWDR certificate"):
         load({**example, "wwdr.pem": stranger["wwdr.pem"]})
@@ -158,26 +195,36 @@ def test_identifiers_are_checked_in_every_place_apple_puts_them(generator: Modul
     other = "pass.dev.tessera.other".encode()
     certificate = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([
-            x509.NameAttribute(NameOID.USER_ID, PASS_TYPE),
-            x509.NameAttribute(NameOID.COMMON_NAME, f"Pass Type ID: {PASS_TYPE}"),
-            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, TEAM),
-        ]))
+        .subject_name(
+            x509.Name(
+                [
+                    x509.NameAttribute(NameOID.USER_ID, PASS_TYPE),
+                    x509.NameAttribute(NameOID.COMMON_NAME, f"Pass Type ID: {PASS_TYPE}"),
+                    x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, TEAM),
+                ]
+            )
+        )
         .issuer_name(chain.wwdr.certificate.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(NOW - timedelta(days=1))
         .not_valid_after(NOW + timedelta(days=30))
-        .add_extension(x509.UnrecognizedExtension(generator.PASS_TYPE_OID, bytes([0x0C, len(other)]) + other), critical=False)
+        .add_extension(
+            x509.UnrecognizedExtension(generator.PASS_TYPE_OID, bytes([0x0C, len(other)]) + other), critical=False
+        )
         .sign(chain.wwdr.key, hashes.SHA256())
     )
-    paths = write_chain(generator, tmp_path, generator.Chain(chain.root, chain.wwdr, generator.Issued(certificate, key)))
+    paths = write_chain(
+        generator, tmp_path, generator.Chain(chain.root, chain.wwdr, generator.Issued(certificate, key))
+    )
     with pytest.raises(SigningError) as raised:
         load(paths)
     assert "is for pass type 'pass.dev.tessera.other' (extension 1.2.840.113635.100.6.1.16)" in str(raised.value)
 
 
-def test_a_chain_without_the_marker_is_not_example(generator: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_chain_without_the_marker_is_not_example(
+    generator: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(generator, "MARKER", "Somebody Real Ltd")
     paths = write_chain(generator, tmp_path, generator.make_chain(years=1, organization="Somebody Real Ltd"))
     assert not load(paths).is_example

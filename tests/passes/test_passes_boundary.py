@@ -6,8 +6,20 @@ import ast
 from pathlib import Path
 
 PASSES = Path(__file__).resolve().parents[2] / "passes"
-FORBIDDEN = {"app", "config", "wsgi", "flask", "flask_sqlalchemy", "flask_wtf", "werkzeug", "sqlalchemy",
-             "alembic", "psycopg", "psycopg2", "sqlite3"}
+FORBIDDEN = {
+    "app",
+    "config",
+    "wsgi",
+    "flask",
+    "flask_sqlalchemy",
+    "flask_wtf",
+    "werkzeug",
+    "sqlalchemy",
+    "alembic",
+    "psycopg",
+    "psycopg2",
+    "sqlite3",
+}
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -48,8 +48,14 @@ def test_missing_manifest_entry_fails_even_when_signed(spec: StoreCardSpec, sign
 def test_signature_from_an_untrusted_chain_fails(spec: StoreCardSpec, signer: PassSigner, generator, tmp_path) -> None:  # type: ignore[no-untyped-def]
     other = generator.make_chain(years=1)
     generator.write_chain(other, tmp_path)
-    stranger = PassSigner.from_files(tmp_path / "pass.pem", tmp_path / "pass.key", tmp_path / "wwdr.pem",
-                                     password="tessera-example", pass_type_identifier=PASS_TYPE, team_identifier=TEAM)
+    stranger = PassSigner.from_files(
+        tmp_path / "pass.pem",
+        tmp_path / "pass.key",
+        tmp_path / "wwdr.pem",
+        password="tessera-example",
+        pass_type_identifier=PASS_TYPE,
+        team_identifier=TEAM,
+    )
     with pytest.raises(AssertionError, match="openssl cms -verify failed"):
         check(build_pkpass(spec, stranger))
     check(build_pkpass(spec, stranger), root=tmp_path / "root.pem", wwdr=tmp_path / "wwdr.pem")

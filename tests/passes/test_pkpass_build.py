@@ -1,10 +1,10 @@
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-import io
 
 import pytest
 
@@ -13,18 +13,20 @@ from passes.apple import (
     PassField,
     PassSigner,
     StoreCardSpec,
+    archive,
     build_pass_json,
     build_pkpass,
     decode_pass_strings,
     wallet_pass,
 )
-from passes.apple import archive
 from tests.passes.helpers import PASS_TYPE, TEAM, make_spec, unzip
 from tests.support.phone import check_pkpass_like_a_phone
 
 
 def test_built_pass_opens_like_on_a_phone(spec: StoreCardSpec, signer: PassSigner) -> None:
-    pass_json = check_pkpass_like_a_phone(build_pkpass(spec, signer), pass_type_identifier=PASS_TYPE, team_identifier=TEAM)
+    pass_json = check_pkpass_like_a_phone(
+        build_pkpass(spec, signer), pass_type_identifier=PASS_TYPE, team_identifier=TEAM
+    )
     assert pass_json["serialNumber"] == spec.serial_number
 
 
@@ -32,11 +34,18 @@ def test_pass_json_carries_the_card(spec: StoreCardSpec, signer: PassSigner) -> 
     data = json.loads(unzip(build_pkpass(spec, signer))["pass.json"])
     assert data["formatVersion"] == 1
     assert data["barcodes"] == [
-        {"format": "PKBarcodeFormatQR", "message": "TES-0001-2345", "messageEncoding": "iso-8859-1", "altText": "TES 0001 2345"}
+        {
+            "format": "PKBarcodeFormatQR",
+            "message": "TES-0001-2345",
+            "messageEncoding": "iso-8859-1",
+            "altText": "TES 0001 2345",
+        }
     ]
     assert data["barcode"] == data["barcodes"][0]
     card = data["storeCard"]
-    assert card["headerFields"] == [{"key": "points", "value": 120, "label": "points_label", "changeMessage": "points_changed"}]
+    assert card["headerFields"] == [
+        {"key": "points", "value": 120, "label": "points_label", "changeMessage": "points_changed"}
+    ]
     assert card["primaryFields"][0]["value"] == "Maria Bianchi"
     assert card["secondaryFields"][0] == {"key": "tier", "value": "Gold", "label": "tier_label"}
     assert [field["key"] for field in card["backFields"]] == ["terms", "contact"]
@@ -53,7 +62,11 @@ def test_change_message_with_placeholder_inline(signer: PassSigner) -> None:
     header = (PassField("points", "Points", 7, "Points: %@", "PKTextAlignmentRight"),)
     data = json.loads(unzip(build_pkpass(make_spec(header_fields=header), signer))["pass.json"])
     assert data["storeCard"]["headerFields"][0] == {
-        "key": "points", "value": 7, "label": "Points", "changeMessage": "Points: %@", "textAlignment": "PKTextAlignmentRight",
+        "key": "points",
+        "value": 7,
+        "label": "Points",
+        "changeMessage": "Points: %@",
+        "textAlignment": "PKTextAlignmentRight",
     }
 
 
@@ -156,7 +169,9 @@ def test_wallet_py3k_model_gives_the_same_pass_json() -> None:
 def test_shared_files_are_hashed_once_and_changes_are_seen(signer: PassSigner) -> None:
     images = dict(make_spec().images)
     spec = make_spec(images=images)
-    assert archive.cached_entry("icon.png", images["icon.png"]) is archive.cached_entry("icon.png", bytes(images["icon.png"]))
+    assert archive.cached_entry("icon.png", images["icon.png"]) is archive.cached_entry(
+        "icon.png", bytes(images["icon.png"])
+    )
     before = unzip(build_pkpass(spec, signer))
     images["logo.png"] = images["icon.png"]  # changed in place: the same dict object must not serve stale files
     after = unzip(build_pkpass(spec, signer))

@@ -9,8 +9,15 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 from PIL import Image
 
-from passes.apple import PassSigner, StoreCardSpec, build_pass_json, build_pkpass, validate_pass_json, validate_pkpass
-from passes.apple import archive
+from passes.apple import (
+    PassSigner,
+    StoreCardSpec,
+    archive,
+    build_pass_json,
+    build_pkpass,
+    validate_pass_json,
+    validate_pkpass,
+)
 from passes.apple.strings import encode_pass_strings
 from tests.passes.helpers import PASS_TYPE, TEAM, make_spec, manifest_for, rezip, unzip
 
@@ -137,7 +144,8 @@ def test_text_mode_signature_breaks_on_newlines(spec: StoreCardSpec, signer: Pas
     files = unzip(build_pkpass(spec, signer))
     manifest = json.dumps(json.loads(files["manifest.json"]), indent=1).encode()
     text_mode = (
-        pkcs7.PKCS7SignatureBuilder().set_data(manifest)
+        pkcs7.PKCS7SignatureBuilder()
+        .set_data(manifest)
         .add_signer(signer.certificate, signer._key, hashes.SHA256())  # noqa: SLF001
         .add_certificate(signer.wwdr_certificate)
         .sign(Encoding.DER, [pkcs7.PKCS7Options.DetachedSignature])
@@ -169,10 +177,8 @@ def test_certificate_must_match_pass_json(spec: StoreCardSpec, signer: PassSigne
     errors = validate_pkpass(rezip(files, signer.sign), expected_pass_type=PASS_TYPE)
     assert "pass.json passTypeIdentifier is 'pass.com.other', expected 'pass.dev.tessera.example'" in errors
     for where in ("subject CN", "subject UID", "extension 1.2.840.113635.100.6.1.16"):
-        assert (
-            f"the signing certificate is for pass type 'pass.dev.tessera.example' ({where}) but pass.json says 'pass.com.other'"
-            in errors
-        )
+        claim = f"the signing certificate is for pass type '{PASS_TYPE}' ({where})"
+        assert f"{claim} but pass.json says 'pass.com.other'" in errors
     assert "the signing certificate belongs to team 'TESSERA000' (OU) but pass.json says 'OTHERTEAM1'" in errors
 
 

@@ -80,9 +80,24 @@ def _verify_signature_with_openssl(signature: bytes, manifest: bytes, root: Path
         (folder / "signature").write_bytes(signature)
         (folder / "manifest.json").write_bytes(manifest)
         command = [
-            "openssl", "cms", "-verify", "-binary", "-inform", "DER",
-            "-in", str(folder / "signature"), "-content", str(folder / "manifest.json"),
-            "-CAfile", str(root), "-certfile", str(wwdr), "-purpose", "any", "-out", str(folder / "out"),
+            "openssl",
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            str(folder / "signature"),
+            "-content",
+            str(folder / "manifest.json"),
+            "-CAfile",
+            str(root),
+            "-certfile",
+            str(wwdr),
+            "-purpose",
+            "any",
+            "-out",
+            str(folder / "out"),
         ]
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         assert result.returncode == 0, f"openssl cms -verify failed: {result.stderr.strip()}"
