@@ -53,23 +53,9 @@ def _headers(encoded: bytes, data: bytes) -> tuple[bytes, bytes]:
     crc, size = zlib.crc32(data), len(data)
     local = _LOCAL.pack(0x04034B50, _VERSION, flags, 0, _DOS_TIME, _DOS_DATE, crc, size, size, len(encoded), 0)
     central = _CENTRAL.pack(
-        0x02014B50,
-        _MADE_BY_UNIX,
-        _VERSION,
-        flags,
-        0,
-        _DOS_TIME,
-        _DOS_DATE,
-        crc,
-        size,
-        size,
-        len(encoded),
-        0,
-        0,
-        0,
-        0,
-        _REGULAR_FILE,
-    )
+        0x02014B50, _MADE_BY_UNIX, _VERSION, flags, 0, _DOS_TIME, _DOS_DATE,
+        crc, size, size, len(encoded), 0, 0, 0, 0, _REGULAR_FILE,
+    )  # fmt: skip
     return local + encoded, central
 
 

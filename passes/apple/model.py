@@ -14,7 +14,7 @@ from typing import Any
 from wallet.models import Barcode, Field, Pass, StoreCard  # type: ignore[import-untyped]
 
 from passes.apple.colors import to_pass_color
-from passes.apple.pkpass import QR, InvalidPass, PassField, StoreCardSpec, field_lists, spec_errors, w3c
+from passes.apple.passjson import QR, InvalidPass, PassField, StoreCardSpec, field_lists, spec_errors, w3c
 
 
 class WalletField(Field):  # type: ignore[misc]

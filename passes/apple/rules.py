@@ -17,7 +17,7 @@ from passes.apple.colors import parse_rgb
 
 STYLES = ("boardingPass", "coupon", "eventTicket", "generic", "storeCard")
 FIELD_LISTS = ("headerFields", "primaryFields", "secondaryFields", "auxiliaryFields", "backFields")
-REQUIRED_STRINGS = ("description", "organizationName", "passTypeIdentifier", "serialNumber", "teamIdentifier")
+REQUIRED_STRINGS = ("description", "organizationName", "passTypeIdentifier", "teamIdentifier")  # and serialNumber
 COLORS = ("backgroundColor", "foregroundColor", "labelColor")
 DATES = ("expirationDate", "relevantDate")
 BOOLEANS = ("sharingProhibited", "voided", "suppressStripShine")
@@ -66,14 +66,35 @@ def check_pass_json(
     return errors
 
 
+# The per-pass values (serial, token, barcode message) are checked by these functions both here
+# and on the template path in passes.apple.template, so the two can never disagree.
+
+
+def serial_problems(serial: object, errors: Errors) -> None:
+    if not isinstance(serial, str) or not serial.strip():
+        errors.append("pass.json has no serialNumber")
+    elif len(serial) < MIN_SECRET_LENGTH:
+        errors.append(f"serialNumber is {len(serial)} characters, expected at least {MIN_SECRET_LENGTH}")
+
+
+def token_problems(token: object, errors: Errors) -> None:
+    if token is not None and (not isinstance(token, str) or len(token.strip()) < MIN_SECRET_LENGTH):
+        errors.append(f"authenticationToken must be a string of at least {MIN_SECRET_LENGTH} characters")
+
+
+def message_problems(where: str, message: object, encoding: str, errors: Errors) -> None:
+    if not isinstance(message, str) or not message.strip():
+        errors.append(f"{where} has no message")
+    elif not _encodable(message, encoding):
+        errors.append(f"{where} message cannot be written in {encoding!r} (or that is not a known encoding)")
+
+
 def _standard_keys(data: Mapping[str, Any], errors: Errors) -> None:
     errors.extend(f"pass.json has no {key}" for key in REQUIRED_STRINGS if _blank(data.get(key)))
     version = data.get("formatVersion")
     if type(version) is not int or version != 1:
         errors.append(f"pass.json formatVersion is {version!r}, expected 1")
-    serial = data.get("serialNumber")
-    if isinstance(serial, str) and serial.strip() and len(serial) < MIN_SECRET_LENGTH:
-        errors.append(f"serialNumber is {len(serial)} characters, expected at least {MIN_SECRET_LENGTH}")
+    serial_problems(data.get("serialNumber"), errors)
     if "appLaunchURL" in data and not data.get("associatedStoreIdentifiers"):
         errors.append("appLaunchURL needs associatedStoreIdentifiers")
 
@@ -84,8 +105,7 @@ def _web_service(data: Mapping[str, Any], allow_http: bool, errors: Errors) -> N
         errors.append("webServiceURL is set but authenticationToken is missing")
     if token is not None and url is None:
         errors.append("authenticationToken is set but webServiceURL is missing")
-    if token is not None and (_blank(token) or len(token) < MIN_SECRET_LENGTH):
-        errors.append(f"authenticationToken must be a string of at least {MIN_SECRET_LENGTH} characters")
+    token_problems(token, errors)
     if url is None or isinstance(url, str) and url.startswith("https://") and len(url) > len("https://"):
         return
     if not isinstance(url, str):
@@ -191,12 +211,12 @@ def _barcode(where: str, barcode: Any, formats: tuple[str, ...], errors: Errors)
     if barcode.get("format") not in formats:
         errors.append(f"{where} format {barcode.get('format')!r} is not one of {', '.join(formats)}")
     message, encoding = barcode.get("message"), barcode.get("messageEncoding")
-    if _blank(message):
-        errors.append(f"{where} has no message")
-    if _blank(encoding):
+    if not _blank(encoding):
+        message_problems(where, message, encoding, errors)
+    else:
+        if _blank(message):
+            errors.append(f"{where} has no message")
         errors.append(f"{where} has no messageEncoding")
-    elif not _blank(message) and not _encodable(message, encoding):
-        errors.append(f"{where} message cannot be written in {encoding!r} (or that is not a known encoding)")
     if "altText" in barcode and not isinstance(barcode["altText"], str):
         errors.append(f"{where} altText must be a string")
 
