@@ -98,11 +98,11 @@ def finish(head: Layout, tail: Sequence[tuple[str, bytes]]) -> bytes:
         directory += (central, _OFFSET.pack(offset), encoded)
         offset += len(local) + len(data)
     count = head.entries + len(tail)
-    directory_size = sum(map(len, directory))
+    directory_size = len(head.directory) + sum(map(len, directory[1:]))
     if offset + directory_size > 0xFFFFFFFF or count > 0xFFFF:
         raise ValueError("pass archive too large for a zip without zip64")
-    directory.append(_END.pack(0x06054B50, 0, 0, count, count, directory_size, offset, 0))
-    return b"".join(parts + directory)
+    end = _END.pack(0x06054B50, 0, 0, count, count, directory_size, offset, 0)
+    return b"".join((*parts, *directory, end))
 
 
 def zip_stored(files: Sequence[tuple[str, bytes]]) -> bytes:

@@ -162,17 +162,17 @@ def _placeholder(slot: int, _: object) -> str:
     return f"\x00{slot}\x00"
 
 
-def _stand_in(slot: int, original: object) -> object:
+def _stand_in(slot: int, _: object) -> object:
     """A value every rule accepts, so the shared part's own problems are all that is found."""
     if slot in (_SERIAL, _TOKEN):
         return _STAND_IN_SECRET
     if slot == _MESSAGE:
         return "0"
+    if slot == _ALT:
+        return ""
     if slot in (_RELEVANT, _EXPIRES):
         return "2000-01-01T00:00:00+00:00"
-    if slot == _USER_INFO:
-        return {}
-    return original if slot == _ALT else 0
+    return {} if slot == _USER_INFO else 0
 
 
 def _skeleton(spec: StoreCardSpec, fill: Callable[[int, Any], Any]) -> dict[str, Any]:
