@@ -36,7 +36,9 @@ class PassField:
     key: str
     label: str  # a pass.strings key when the label is localized
     value: str | int
-    change_message: str | None = None  # must contain %@, e.g. "Points: %@"
+    # Lock-screen text on change: must contain %@ ("Points: %@"), or be a pass.strings key
+    # whose every translation does.
+    change_message: str | None = None
     text_alignment: str | None = None  # PKTextAlignmentLeft, ...Right, ...Center, ...Natural
 
 
