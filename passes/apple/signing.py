@@ -204,10 +204,7 @@ def _load_pkcs12(
     try:
         key, certificate, extra = pkcs12.load_key_and_certificates(data, secret or None)
     except ValueError:
-        raise SigningError(
-            f"Cannot open PKCS#12 bundle {path}: wrong password, not a .p12 file, or a legacy Keychain export "
-            "(convert that to PEM with openssl pkcs12 -legacy)."
-        ) from None
+        raise SigningError(f"Cannot open PKCS#12 bundle {path}: wrong password or not a .p12 file.") from None
     if key is None or certificate is None:
         raise SigningError(f"PKCS#12 bundle {path} must hold both the pass certificate and its private key.")
     return _signing_key(key, path), certificate, list(extra)
