@@ -228,3 +228,18 @@ def test_a_chain_without_the_marker_is_not_example(
     monkeypatch.setattr(generator, "MARKER", "Somebody Real Ltd")
     paths = write_chain(generator, tmp_path, generator.make_chain(years=1, organization="Somebody Real Ltd"))
     assert not load(paths).is_example
+
+
+def test_a_legacy_keychain_style_bundle_loads(example: dict[str, Path], tmp_path: Path) -> None:
+    bundle = tmp_path / "Certificates.p12"
+    made = subprocess.run(
+        ["openssl", "pkcs12", "-export", "-legacy", "-in", str(example["pass.pem"]), "-inkey", str(example["pass.key"]),
+         "-passin", f"pass:{PASSWORD}", "-passout", "pass:keychain", "-out", str(bundle)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if made.returncode != 0:
+        pytest.skip(f"this openssl cannot write legacy bundles: {made.stderr.strip()}")
+    signer = PassSigner.from_pkcs12(
+        bundle, password="keychain", pass_type_identifier=PASS_TYPE, team_identifier=TEAM, wwdr=example["wwdr.pem"]
+    )
+    assert signer.is_example
