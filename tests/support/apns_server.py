@@ -15,6 +15,10 @@ scripted per device token; anything unscripted gets 200. Scripted responses:
     "drop"                                abort the TCP connection without answering
     "goaway"                              GOAWAY refusing this stream, then close the connection
     "delay:2.0"                           answer 200 after two seconds
+
+Every request is kept in ``received`` (token, headers, body, time.monotonic()), with the client
+certificate's CN in ``client_cns``; ``connections`` lists each TLS connection with its ALPN
+protocol. ``close_connections()`` hangs up on every client, as APNs does with idle ones.
 """
 
 from __future__ import annotations
