@@ -141,7 +141,8 @@ class Config:
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = self.PUBLIC_URL.startswith("https://")
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # A network database may drop idle connections; a local SQLite file never does.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": self.SQLALCHEMY_DATABASE_URI.startswith("postgresql")}
         self.PASSWORD_HASH_COST = "normal"
         self._check_apns_token(env)
 

@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import case, event, func, insert, select, text, update
+from sqlalchemy import String, case, cast, event, func, insert, literal, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import Card, ChangeCounter, OutboxJob, Registration
-from app.models._common import utcnow
+from app.models._common import UTCDateTime, utcnow
 
 CARDS_KEY = "tessera.changed_cards"
 PROGRAMS_KEY = "tessera.changed_programs"
@@ -82,37 +82,46 @@ def _which(cards: set[int], programs: set[int]) -> Any:
 
 
 def _queue_pushes(session: Session, which: Any, min_interval: float) -> None:
+    """One pending job per (device, card) holding a changed card, written by the database itself
+    (INSERT … SELECT), so a message to a million cards never passes through Python rows."""
     now = utcnow()
-    last = Registration.last_pushed_at
-    gap = timedelta(seconds=min_interval)
-    rows = session.execute(
-        select(Registration.device_id, Registration.card_id, last).join(Card, Card.id == Registration.card_id).where(which)
-    ).all()
-    if not rows:
-        return
-    values = [
-        {
-            "kind": "apns",
-            "dedupe_key": f"{device_id}:{card_id}",
-            "device_id": device_id,
-            "card_id": card_id,
-            "status": "pending",
-            "attempts": 0,
-            "available_at": max(now, pushed + gap) if pushed else now,
-            "created_at": now,
-        }
-        for device_id, card_id, pushed in rows
-    ]
+    key = cast(Registration.device_id, String) + ":" + cast(Registration.card_id, String)
+    holders = (
+        select(literal("apns"), key, Registration.device_id, Registration.card_id, literal("pending"), literal(0),
+               literal(now, UTCDateTime), literal(now, UTCDateTime))
+        .join(Card, Card.id == Registration.card_id)
+        .where(which)
+    )
     dialect = session.get_bind().dialect.name
     maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = maker(OutboxJob).on_conflict_do_nothing(
+    columns = ["kind", "dedupe_key", "device_id", "card_id", "status", "attempts", "available_at", "created_at"]
+    statement = maker(OutboxJob).from_select(columns, holders).on_conflict_do_nothing(
         index_elements=["kind", "dedupe_key"], index_where=text("status = 'pending'")
     )
-    for start in range(0, len(values), 5000):
-        session.execute(statement, values[start : start + 5000])
+    if not session.execute(statement).rowcount:  # type: ignore[attr-defined]
+        return
+    _space_recent(session, which, now, timedelta(seconds=min_interval))
     session.info[QUEUED_KEY] = True
     if dialect == "postgresql":
         session.execute(select(func.pg_notify("tessera_outbox", "")))
+
+
+def _space_recent(session: Session, which: Any, now: datetime, gap: timedelta) -> None:
+    """Jobs for a card pushed to the same device less than `gap` ago wait until the gap is over."""
+    recent = session.execute(
+        select(Registration.device_id, Registration.card_id, Registration.last_pushed_at)
+        .join(Card, Card.id == Registration.card_id)
+        .where(which, Registration.last_pushed_at > now - gap)
+    ).all()
+    for device_id, card_id, pushed in recent:
+        due = pushed + gap
+        session.execute(
+            update(OutboxJob)
+            .where(OutboxJob.kind == "apns", OutboxJob.status == "pending",
+                   OutboxJob.dedupe_key == f"{device_id}:{card_id}", OutboxJob.available_at < due)
+            .values(available_at=due)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _stamp(session: Session, which: Any) -> None:
