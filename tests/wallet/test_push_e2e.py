@@ -204,3 +204,29 @@ def test_jobs_due_later_wait_for_their_time(app: Flask, apns: ApnsStandIn, owner
     with running_workers(app):
         assert not apns.wait_for(1, timeout=0.4)
         assert apns.wait_for(1, timeout=3)
+
+
+def test_make_run_delivers_pushes_without_a_second_process(database_url: str, app: Flask, apns: ApnsStandIn,
+                                                           owner: Api, member: dict[str, Any], phone: Phone) -> None:
+    """`make run` sets TESSERA_EMBEDDED_WORKER=1: the web process itself then pushes."""
+    from app import create_app
+    from tests.conftest import make_config
+
+    card = _card(member)
+    phone.register(card.serial_number, card.auth_token)
+    web = create_app(make_config(database_url, TESSERA_EMBEDDED_WORKER="1", APNS_URL=apns.url,
+                                 APNS_CA_FILE=apns.ca_file))
+    worker, stop, thread = web.extensions["tessera.worker"]
+    try:
+        response = web.test_client().post(f"/api/v1/members/{member['id']}/transactions", json={"points": 3},
+                                          headers={"Authorization": f"Bearer {owner.key}"})
+        assert response.status_code == 201
+        assert apns.wait_for(1, timeout=5)
+        assert apns.received[0].token == phone.push_token
+    finally:
+        stop.set()
+        worker.wake()
+        thread.join(timeout=15)
+        with web.app_context():
+            db.engine.dispose()
+    assert not thread.is_alive()
