@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 from passes.apple import PassField, PassSigner, StoreCardSpec, build_pkpass, default_images, initials  # noqa: E402
 from passes.apple.model import wallet_pass  # noqa: E402
 from passes.apple.strings import encode_pass_strings  # noqa: E402
+from tests.passes.helpers import LOCALIZATIONS  # noqa: E402
 
 CERTS = ROOT / "certs" / "example"
 PASSWORD = "tessera-example"
@@ -92,26 +93,6 @@ def make_spec(serial: int = 0) -> StoreCardSpec:
 
 
 STRIP = strip_png()
-LOCALIZATIONS = {
-    "it": {
-        "points_label": "Punti",
-        "points_changed": "Ora hai %@ punti",
-        "member_label": "Socio",
-        "tier_label": "Livello",
-        "card_label": "Tessera",
-        "terms_label": "Condizioni",
-        "contact_label": "Contatti",
-    },
-    "en": {
-        "points_label": "Points",
-        "points_changed": "You now have %@ points",
-        "member_label": "Member",
-        "tier_label": "Tier",
-        "card_label": "Card",
-        "terms_label": "Terms",
-        "contact_label": "Contact",
-    },
-}
 
 
 def wallet_py3k_create(spec: StoreCardSpec) -> Callable[[], bytes]:

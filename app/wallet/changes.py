@@ -125,20 +125,19 @@ def _space_recent(session: Session, which: Any, now: datetime, gap: timedelta) -
 
 
 def _stamp(session: Session, which: Any) -> None:
-    now = int(utcnow().timestamp())
-    session.execute(
-        update(Card)
-        .where(which)
-        .values(modified_at=case((Card.modified_at + 1 > now, Card.modified_at + 1), else_=now))
-        .execution_options(synchronize_session=False)
-    )
     seq = session.execute(
         update(ChangeCounter).where(ChangeCounter.id == 1).values(value=ChangeCounter.value + 1).returning(ChangeCounter.value)
     ).scalar_one_or_none()
     if seq is None:  # an emptied database: the counter row comes back
         session.execute(insert(ChangeCounter).values(id=1, value=1))
         seq = 1
-    session.execute(update(Card).where(which).values(change_seq=seq).execution_options(synchronize_session=False))
+    now = int(utcnow().timestamp())
+    session.execute(
+        update(Card)
+        .where(which)
+        .values(change_seq=seq, modified_at=case((Card.modified_at + 1 > now, Card.modified_at + 1), else_=now))
+        .execution_options(synchronize_session=False)
+    )
 
 
 @event.listens_for(Session, "before_commit")

@@ -152,3 +152,24 @@ def test_log_messages_are_stored_parsed_and_bounded(client: FlaskClient) -> None
     assert db.session.scalar(select(func.count(DeviceLog.id))) == 3 + 50
     for body in (b"", b"{", b'{"logs": "x"}', b'{"logs": [1]}'):
         assert client.post("/passkit/v1/log", data=body).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", f"/passkit/v1/devices/%ff%fe/registrations/{PASS_TYPE}/x"),
+        ("POST", f"/passkit/v1/devices/d/registrations/{PASS_TYPE}/{'s' * 5000}"),
+        ("DELETE", "/passkit/v1/devices/d/registrations/%00/%00"),
+        ("GET", f"/passkit/v1/devices/d/registrations/{PASS_TYPE}?passesUpdatedSince=99999999999999999999999"),
+        ("GET", f"/passkit/v1/devices/d/registrations/{PASS_TYPE}?passesUpdatedSince=-1"),
+        ("GET", f"/passkit/v1/passes/{PASS_TYPE}/%E2%9C%93"),
+        ("POST", "/passkit/v1/log"),
+        ("PUT", f"/passkit/v1/passes/{PASS_TYPE}/x"),
+        ("GET", "/passkit/v2/whatever"),
+    ],
+)
+def test_garbage_gets_a_4xx_json_answer(client: FlaskClient, card: Card, method: str, path: str) -> None:
+    response = client.open(path, method=method, data=b"\xff\x00garbage",
+                           headers={"Authorization": f"ApplePass {card.auth_token}", "If-Modified-Since": "yesterday"})
+    assert 400 <= response.status_code < 500, response.status_code
+    assert set(response.get_json()["error"]) == {"code", "message"}
