@@ -14,7 +14,8 @@ from app.errors import ApiError
 from app.extensions import db
 from app.loyalty.enrollment import Applicant, enroll
 from app.loyalty.errors import InvalidValue
-from app.loyalty.ledger import post
+from app.loyalty.earning import parse_amount
+from app.loyalty.ledger import earn_amount, post
 from app.models import Card, LedgerEntry, Member
 
 PER_PAGE = 50
@@ -105,7 +106,13 @@ def create_transaction(member_id: int) -> tuple[Response, int]:
     member = merchant_member(member_id)
     body = json_body(TRANSACTION_CREATE)
     key = body.get("idempotency_key") or request.headers.get("Idempotency-Key") or None
-    posting = post(member, body["points"], reason=body.get("reason", "").strip(), idempotency_key=key)
+    reason = body.get("reason", "").strip()
+    if ("points" in body) == ("amount" in body):
+        raise InvalidValue("send either points or amount, not both or neither", field="points")
+    if "amount" in body:
+        posting = earn_amount(member, parse_amount(body["amount"]), reason=reason, idempotency_key=key)
+    else:
+        posting = post(member, body["points"], reason=reason, idempotency_key=key)
     db.session.commit()
     return jsonify(transaction_json(posting.entry)), 200 if posting.replayed else 201
 

@@ -47,6 +47,19 @@ def _op(summary: str, ok: dict[int, dict[str, Any]], errors: tuple[int, ...], *,
 PROGRAM_ID = _path_param("program_id")
 MEMBER_ID = _path_param("member_id")
 
+# Operations that other API modules describe next to their routes: document(path, method, op).
+EXTRA: dict[str, dict[str, Op]] = {}
+
+
+def document(path: str, method: str, op: Op) -> None:
+    """Add an operation to the document; `path` is relative to /api/v1, OpenAPI style."""
+    EXTRA.setdefault(path, {})[method] = op
+
+
+op = _op
+path_param = _path_param
+query_param = _query
+
 
 def _paths() -> dict[str, Any]:
     return {
@@ -106,6 +119,8 @@ def _paths() -> dict[str, Any]:
 
 def build_document(server_url: str) -> dict[str, Any]:
     paths = _paths()
+    for path, operations in EXTRA.items():
+        paths.setdefault(path, {}).update(operations)
     for path_item in paths.values():
         for op in path_item.values():
             op["security"] = [{"bearer": []}]

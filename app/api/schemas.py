@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.loyalty.programs import RULE_FIELDS
+
 Schema = dict[str, Any]
 
 COLOR: Schema = {
@@ -12,6 +14,7 @@ COLOR: Schema = {
     "pattern": r"^(#[0-9a-fA-F]{6}|rgb\(\s*\d{1,3}\s*,\s*\d{1,3}\s*,\s*\d{1,3}\s*\))$",
     "description": "`#rrggbb` or `rgb(r, g, b)`",
 }
+DECIMAL = {"type": ["string", "number"], "pattern": r"^\d{1,6}(\.\d{1,4})?$", "description": "a decimal such as \"1.5\""}
 TIER: Schema = {
     "type": "object",
     "required": ["name", "min_points"],
@@ -19,6 +22,13 @@ TIER: Schema = {
     "properties": {
         "name": {"type": "string", "minLength": 1, "maxLength": 40},
         "min_points": {"type": "integer", "minimum": 0, "maximum": 100_000_000},
+        "multiplier": {**DECIMAL, "description": "earning multiplier of this tier, e.g. \"1.5\" (default 1)"},
+        "colors": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"background": COLOR, "foreground": COLOR, "label": COLOR},
+            "description": "the card's colours while the member holds this tier",
+        },
     },
 }
 PROGRAM_FIELDS: Schema = {
@@ -35,7 +45,28 @@ PROGRAM_FIELDS: Schema = {
     "tiers": {"type": "array", "maxItems": 10, "items": TIER},
     "terms": {"type": "string", "maxLength": 4000},
     "contact": {"type": "string", "maxLength": 200},
+    "kind": {"type": "string", "enum": ["points", "stamps"]},
+    "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+    "earn_rate": {**DECIMAL, "description": "points per unit of currency spent, e.g. \"1\" or \"0.5\""},
+    "rounding": {"type": "string", "enum": ["down", "nearest", "up"]},
+    "welcome_bonus": {"type": "integer", "minimum": 0, "maximum": 1_000_000},
+    "birthday_bonus": {"type": "integer", "minimum": 0, "maximum": 1_000_000},
+    "tier_basis": {"type": "string", "enum": ["lifetime", "rolling"]},
+    "tier_window_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 3650},
+    "downgrade_policy": {"type": "string", "enum": ["never", "scheduled"]},
+    "downgrade_grace_days": {"type": "integer", "minimum": 0, "maximum": 3650},
+    "stamps_required": {"type": ["integer", "null"], "minimum": 2, "maximum": 50},
+    "stamp_reward": {"type": ["string", "null"], "maxLength": 80},
+    "expiry_policy": {"type": "string", "enum": ["never", "inactivity", "fixed_date"]},
+    "expiry_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 3650},
+    "expiry_date": {"type": ["string", "null"], "pattern": r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$",
+                    "description": "MM-DD, every year"},
+    "expiry_warning_days": {"type": "integer", "minimum": 0, "maximum": 365},
+    "referrer_bonus": {"type": "integer", "minimum": 0, "maximum": 1_000_000},
+    "referee_bonus": {"type": "integer", "minimum": 0, "maximum": 1_000_000},
+    "referral_monthly_limit": {"type": "integer", "minimum": 0, "maximum": 1000},
 }
+
 PROGRAM_CREATE: Schema = {
     "type": "object",
     "required": ["name"],
@@ -68,6 +99,8 @@ PROGRAM: Schema = {
         "contact": {"type": "string"},
         "message": {"type": ["string", "null"]},
         "enroll_url": {"type": "string", "format": "uri"},
+        **{name: {k: v for k, v in PROGRAM_FIELDS[name].items() if k != "pattern"} for name in RULE_FIELDS},
+        "earn_rate": {"type": "string"},
         "members": {"type": "integer", "description": "members enrolled"},
         "created_at": {"type": "string", "format": "date-time"},
         "updated_at": {"type": "string", "format": "date-time"},
@@ -138,10 +171,11 @@ MEMBER_PAGE: Schema = {
 }
 TRANSACTION_CREATE: Schema = {
     "type": "object",
-    "required": ["points"],
     "additionalProperties": False,
+    "description": "either points (negative redeems) or amount (money spent, turned into points by the program's rules)",
     "properties": {
         "points": {"type": "integer", "not": {"const": 0}, "minimum": -1_000_000, "maximum": 1_000_000},
+        "amount": {"type": ["string", "number"], "description": "money spent, e.g. \"12.50\""},
         "reason": {"type": "string", "maxLength": 200},
         "idempotency_key": {"type": "string", "minLength": 1, "maxLength": 100},
     },
@@ -154,7 +188,8 @@ TRANSACTION: Schema = {
         "points": {"type": "integer"},
         "balance": {"type": "integer"},
         "tier": {"type": ["string", "null"]},
-        "kind": {"type": "string", "enum": ["earn", "redeem"]},
+        "kind": {"type": "string", "enum": ["earn", "redeem", "bonus", "reward", "expire", "adjust"]},
+        "amount": {"type": ["string", "null"]},
         "reason": {"type": "string"},
         "created_at": {"type": "string", "format": "date-time"},
     },

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from flask import current_app
 
 from app.loyalty.ledger import Totals, current_tier, tier_rules, totals
 from app.loyalty.tiers import next_tier
-from app.models import LedgerEntry, Member, Program
+from app.loyalty.programs import RULE_FIELDS
+from app.models import LedgerEntry, Member, Program, Tier
 from app.passdl import pass_url
 
 
@@ -18,6 +20,19 @@ def iso(moment: datetime | None) -> str | None:
 
 def enroll_url(program: Program) -> str:
     return f"{current_app.config['PUBLIC_URL']}/join/{program.slug}"
+
+
+def _decimal(value: Decimal) -> str:
+    text = format(Decimal(value).normalize(), "f")
+    return text
+
+
+def _tier_json(tier: Tier) -> dict[str, Any]:
+    body: dict[str, Any] = {"name": tier.name, "min_points": tier.min_points, "multiplier": _decimal(tier.multiplier)}
+    colors = {c: getattr(tier, f"{c}_color") for c in ("background", "foreground", "label") if getattr(tier, f"{c}_color")}
+    if colors:
+        body["colors"] = colors
+    return body
 
 
 def program_json(program: Program) -> dict[str, Any]:
@@ -33,11 +48,13 @@ def program_json(program: Program) -> dict[str, Any]:
             "foreground": program.foreground_color,
             "label": program.label_color,
         },
-        "tiers": [{"name": t.name, "min_points": t.min_points} for t in program.tiers],
+        "tiers": [_tier_json(t) for t in program.tiers],
         "terms": program.terms,
         "contact": program.contact,
         "message": program.message,
         "enroll_url": enroll_url(program),
+        **{name: getattr(program, name) for name in RULE_FIELDS},
+        "earn_rate": _decimal(program.earn_rate),
         "created_at": iso(program.created_at),
         "updated_at": iso(program.updated_at),
     }
@@ -78,6 +95,7 @@ def transaction_json(entry: LedgerEntry) -> dict[str, Any]:
         "balance": entry.balance_after,
         "tier": entry.tier_after,
         "kind": entry.kind,
+        "amount": f"{entry.amount:.2f}" if entry.amount is not None else None,
         "reason": entry.reason,
         "created_at": iso(entry.created_at),
     }

@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.events import emit
 from app.extensions import db
 from app.loyalty.errors import InvalidValue, MemberExists
 from app.models import Card, ConsentEvent, Member, Program
@@ -129,4 +130,18 @@ def enroll(program: Program, applicant: Applicant) -> Member:
         )
     )
     db.session.flush()
+    _welcome(program, member)
+    emit("member.enrolled", program.merchant_id, {"member_id": member.id, "program_id": program.id,
+                                                  "source": applicant.source, "referred_by": member.referred_by_id})
     return member
+
+
+def _welcome(program: Program, member: Member) -> None:
+    """The entry tier (one starting at 0 points), and the welcome bonus as a ledger entry."""
+    entry = next((t for t in program.tiers if t.min_points <= 0), None)
+    if entry is not None:
+        member.tier, member.tier_changed_at = entry.name, member.created_at
+    if program.welcome_bonus > 0:
+        from app.loyalty.ledger import post
+
+        post(member, program.welcome_bonus, kind="bonus", reason="Welcome bonus", idempotency_key=f"welcome:{member.id}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import select
@@ -21,7 +22,12 @@ RGB_RE = re.compile(r"^rgb\(\s*(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})\s*\)$")
 DEFAULT_COLORS = {"background": "#1f3a5f", "foreground": "#ffffff", "label": "#c9d6e8"}
 POINTS_LABELS = {"it": "Punti", "en": "Points"}
 LOCALES = ("it", "en")
-CARD_FIELDS = ("name", "organization_name", "points_label", "locale", "colors", "tiers", "terms", "contact")
+RULE_FIELDS = ("kind", "currency", "earn_rate", "rounding", "welcome_bonus", "birthday_bonus", "tier_basis",
+               "tier_window_days", "downgrade_policy", "downgrade_grace_days", "stamps_required", "stamp_reward",
+               "expiry_policy", "expiry_days", "expiry_date", "expiry_warning_days", "referrer_bonus",
+               "referee_bonus", "referral_monthly_limit")
+CARD_FIELDS = ("name", "organization_name", "points_label", "locale", "colors", "tiers", "terms", "contact", "kind",
+               "stamps_required", "stamp_reward", "expiry_policy", "expiry_days", "expiry_date")
 
 
 def parse_color(value: str, field: str) -> str:
@@ -69,11 +75,54 @@ def _set_colors(program: Program, colors: Mapping[str, str]) -> None:
             setattr(program, f"{name}_color", parse_color(colors[name], f"colors.{name}"))
 
 
+def _decimal(value: object, field: str, low: Decimal, high: Decimal) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise InvalidValue(f"{field} must be a decimal number", field=field) from None
+    if not number.is_finite() or not low <= number <= high:
+        raise InvalidValue(f"{field} must be between {low} and {high}", field=field)
+    return number
+
+
+def _tier_row(spec: Mapping[str, Any], index: int) -> Tier:
+    colors = spec.get("colors") or {}
+    return Tier(
+        name=str(spec["name"]).strip(),
+        min_points=int(spec["min_points"]),
+        multiplier=_decimal(spec.get("multiplier", 1), f"tiers.{index}.multiplier", Decimal("0.1"), Decimal(10)),
+        **{f"{c}_color": parse_color(colors[c], f"tiers.{index}.colors.{c}") if c in colors else None
+           for c in ("background", "foreground", "label")},
+    )
+
+
 def _set_tiers(program: Program, tiers: Sequence[Mapping[str, Any]]) -> None:
-    rules = check_tiers([TierRule(str(t["name"]).strip(), int(t["min_points"])) for t in tiers])
+    check_tiers([TierRule(str(t["name"]).strip(), int(t["min_points"])) for t in tiers])
+    rows = sorted((_tier_row(t, i) for i, t in enumerate(tiers)), key=lambda t: t.min_points)
     program.tiers.clear()
     db.session.flush()  # old rows go before new ones may reuse their names
-    program.tiers.extend(Tier(name=r.name, min_points=r.min_points) for r in rules)
+    program.tiers.extend(rows)
+
+
+def _set_rules(program: Program, fields: Mapping[str, Any]) -> None:
+    for name in RULE_FIELDS:
+        if name in fields:
+            value = fields[name]
+            if name == "earn_rate":
+                value = _decimal(value, "earn_rate", Decimal("0.0001"), Decimal(10000))
+            setattr(program, name, value)
+
+
+def _check_rules(program: Program) -> None:
+    """Rules that only make sense together, checked on the program as it will be saved."""
+    if program.kind == "stamps" and not program.stamps_required:
+        raise InvalidValue("stamps_required is needed for a stamp card", field="stamps_required")
+    if program.tier_basis == "rolling" and not program.tier_window_days:
+        raise InvalidValue("tier_window_days is needed when tier_basis is rolling", field="tier_window_days")
+    if program.expiry_policy == "inactivity" and not program.expiry_days:
+        raise InvalidValue("expiry_days is needed when points expire after inactivity", field="expiry_days")
+    if program.expiry_policy == "fixed_date" and not program.expiry_date:
+        raise InvalidValue("expiry_date (MM-DD) is needed when points expire on a fixed date", field="expiry_date")
 
 
 def _apply(program: Program, fields: Mapping[str, Any]) -> None:
@@ -88,6 +137,8 @@ def _apply(program: Program, fields: Mapping[str, Any]) -> None:
         _set_colors(program, fields["colors"])
     if "tiers" in fields:
         _set_tiers(program, fields["tiers"])
+    _set_rules(program, fields)
+    _check_rules(program)
 
 
 def create_program(merchant: Merchant, fields: Mapping[str, Any]) -> Program:
@@ -98,6 +149,9 @@ def create_program(merchant: Merchant, fields: Mapping[str, Any]) -> Program:
     slug = _claim_slug(fields["slug"], None) if fields.get("slug") else _free_slug(slugify(name))
     program = Program(
         merchant_id=merchant.id,
+        kind="points", currency="EUR", earn_rate=Decimal(1), rounding="down", welcome_bonus=0, birthday_bonus=0,
+        tier_basis="lifetime", downgrade_policy="never", downgrade_grace_days=0, expiry_policy="never",
+        expiry_warning_days=30, referrer_bonus=0, referee_bonus=0, referral_monthly_limit=10, terms_version=1, version=1,
         slug=slug,
         name=name,
         organization_name=merchant.name,

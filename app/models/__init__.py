@@ -5,10 +5,13 @@ from app.models.ledger import LedgerEntry
 from app.models.member import Card, ConsentEvent, Member
 from app.models.merchant import Merchant, StaffUser
 from app.models.outbox import ChangeCounter, OutboxJob, PushAttempt
-from app.models.program import Program, Tier
+from app.models.program import Campaign, Program, Tier
+from app.models.reward import Reward, RewardCode
+from app.models.webhook import WebhookEndpoint
 
 __all__ = [
     "ApiKey",
+    "Campaign",
     "Card",
     "ChangeCounter",
     "Device",
@@ -16,6 +19,8 @@ __all__ = [
     "OutboxJob",
     "PushAttempt",
     "Registration",
+    "Reward",
+    "RewardCode",
     "ConsentEvent",
     "LedgerEntry",
     "Member",
@@ -23,4 +28,5 @@ __all__ = [
     "Program",
     "StaffUser",
     "Tier",
+    "WebhookEndpoint",
 ]

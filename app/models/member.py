@@ -33,6 +33,14 @@ class Member(db.Model):
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     referral_code: Mapped[str] = mapped_column(String(16))
     referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    referral_rewarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    tier: Mapped[str | None] = mapped_column(String(40))  # the status held now (upgrades at once)
+    tier_locked: Mapped[bool] = mapped_column(Boolean, default=False)  # set by hand, kept as is
+    tier_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    message: Mapped[str | None] = mapped_column(String(200))  # a message for this member's card only
+    message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     program: Mapped[Program] = relationship()

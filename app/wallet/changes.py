@@ -29,6 +29,7 @@ from app.models._common import UTCDateTime, utcnow
 CARDS_KEY = "tessera.changed_cards"
 PROGRAMS_KEY = "tessera.changed_programs"
 QUEUED_KEY = "tessera.outbox_queued"
+NOTIFIED_KEY = "tessera.outbox_notified"
 DEFAULT_MIN_INTERVAL = 1.0
 
 _listeners: list[Callable[[], None]] = []
@@ -46,6 +47,14 @@ def _remove_listener(callback: Callable[[], None]) -> None:
     with _listeners_lock:
         if callback in _listeners:
             _listeners.remove(callback)
+
+
+def mark_queued(session: Session) -> None:
+    """Outbox rows were added in this transaction: wake the workers once it commits."""
+    session.info[QUEUED_KEY] = True
+    if session.get_bind().dialect.name == "postgresql" and not session.info.get(NOTIFIED_KEY):
+        session.execute(select(func.pg_notify("tessera_outbox", "")))
+        session.info[NOTIFIED_KEY] = True
 
 
 def card_changed(member_id: int) -> int:
@@ -101,9 +110,7 @@ def _queue_pushes(session: Session, which: Any, min_interval: float) -> None:
     if not session.execute(statement).rowcount:  # type: ignore[attr-defined]
         return
     _space_recent(session, which, now, timedelta(seconds=min_interval))
-    session.info[QUEUED_KEY] = True
-    if dialect == "postgresql":
-        session.execute(select(func.pg_notify("tessera_outbox", "")))
+    mark_queued(session)
 
 
 def _space_recent(session: Session, which: Any, now: datetime, gap: timedelta) -> None:
@@ -154,6 +161,7 @@ def _before_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    session.info.pop(NOTIFIED_KEY, None)
     if session.info.pop(QUEUED_KEY, False):
         with _listeners_lock:
             listeners = list(_listeners)
@@ -163,5 +171,5 @@ def _after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
-    for key in (CARDS_KEY, PROGRAMS_KEY, QUEUED_KEY):
+    for key in (CARDS_KEY, PROGRAMS_KEY, QUEUED_KEY, NOTIFIED_KEY):
         session.info.pop(key, None)

@@ -19,6 +19,7 @@ def test_earn_and_redeem_move_the_balance_and_tier(owner: Api, member: dict[str,
     assert first.status_code == 201
     assert first.get_json() | {"id": 0, "created_at": ""} == {
         "id": 0, "points": 700, "balance": 700, "tier": "Bronze", "kind": "earn", "reason": "Purchase", "created_at": "",
+        "amount": None,
     }
     second = tx(owner, member, 400).get_json()
     assert (second["balance"], second["tier"]) == (1100, "Gold")
