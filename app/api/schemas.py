@@ -153,6 +153,7 @@ MEMBER: Schema = {
             "properties": {"name": {"type": "string"}, "points_needed": {"type": "integer"}},
         },
         "referral_code": {"type": "string"},
+        "referral_url": {"type": "string", "format": "uri", "description": "invitation link; add .svg for its QR code"},
         "pass_url": {"type": "string", "format": "uri"},
         "google_save_url": {"type": "string", "format": "uri"},
         "created_at": {"type": "string", "format": "date-time"},

@@ -12,6 +12,7 @@ from app.loyalty.tiers import next_tier
 from app.loyalty.programs import RULE_FIELDS
 from app.models import LedgerEntry, Member, Program, Tier
 from app.passdl import pass_url
+from app.wallet.apple import referral_url
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -83,6 +84,7 @@ def member_json(member: Member, sums: Totals | None = None) -> dict[str, Any]:
         "tier": current_tier(member, sums.earned),
         "next_tier": {"name": upcoming.name, "points_needed": upcoming.min_points - sums.earned} if upcoming else None,
         "referral_code": member.referral_code,
+        "referral_url": referral_url(member),
         "pass_url": pass_url(member.card),
         "created_at": iso(member.created_at),
     }

@@ -85,7 +85,7 @@ def _referrer(program: Program, code: str | None) -> Member | None:
     referrer = db.session.scalar(
         select(Member).where(Member.program_id == program.id, Member.referral_code == code.strip().upper())
     )
-    if referrer is None:
+    if referrer is None or referrer.erased_at is not None:
         raise InvalidValue("referral_code does not belong to a member of this program", field="referral_code")
     return referrer
 
@@ -97,6 +97,8 @@ def enroll(program: Program, applicant: Applicant) -> Member:
     if exists is not None:
         raise MemberExists("a member with this e-mail is already enrolled in the program", field="email")
     referrer = _referrer(program, applicant.referral_code)
+    if referrer is not None and phone and referrer.phone == phone:
+        referrer = None  # the same person twice: enrolled, but no referral to reward
     version = f"terms-v{program.terms_version}"
     member = Member(
         merchant_id=program.merchant_id,

@@ -147,6 +147,10 @@ def post(member: Member, points: int, *, kind: str | None = None, reason: str = 
     except IntegrityError:
         raise IdempotencyKeyReused("this idempotency_key was used at the same moment by another transaction",
                                    field="idempotency_key") from None
+    if kind == "earn":
+        from app.loyalty.referrals import reward_first_purchase
+
+        reward_first_purchase(member, now)
     emit("transaction.created", member.merchant_id, {
         "id": entry.id, "member_id": member.id, "program_id": member.program_id, "kind": kind, "points": points,
         "amount": str(amount) if amount is not None else None, "balance": entry.balance_after, "tier": entry.tier_after,

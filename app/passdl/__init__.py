@@ -1,13 +1,15 @@
 """Signed, expiring links that download a card's `.pkpass`."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app
+import qrcode
+from flask import Blueprint, Response, abort, current_app, redirect
+from qrcode.image.svg import SvgPathImage
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from app.errors import error_response
 from app.extensions import db
-from app.models import Card
+from app.models import Card, Member
 from app.wallet.apple import render_pkpass
 
 bp = Blueprint("passdl", __name__)
@@ -39,3 +41,27 @@ def download(token: str) -> Response:
     response.headers["Content-Disposition"] = f'attachment; filename="{card.program.slug}.pkpass"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@bp.get("/r/<code>")
+def referral(code: str) -> Response:
+    """A friend opens the member's invitation: on to the program's join page, code attached."""
+    member = _referrer(code)
+    return redirect(f"{current_app.config['PUBLIC_URL']}/join/{member.program.slug}?ref={member.referral_code}")
+
+
+@bp.get("/r/<code>.svg")
+def referral_qr(code: str) -> Response:
+    member = _referrer(code)
+    image = qrcode.make(f"{current_app.config['PUBLIC_URL']}/r/{member.referral_code}",
+                        image_factory=SvgPathImage, border=2)
+    response = Response(image.to_string(), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+def _referrer(code: str) -> Member:
+    member = db.session.scalar(select(Member).where(Member.referral_code == code.strip().upper()[:16]))
+    if member is None or member.erased_at is not None:
+        abort(404)
+    return member

@@ -9,7 +9,7 @@ from flask import Flask, current_app
 
 from app.loyalty.ledger import Totals, tier_rules, totals
 from app.loyalty.tiers import next_tier, tier_for
-from app.models import Card, Program
+from app.models import Card, Member, Program
 from app.wallet.strings import MESSAGE_CHANGED, NEXT_TIER, NO_TIER, TOP_TIER, change_messages, localizations
 from config import ConfigError
 from passes.apple.artwork import default_images, initials
@@ -75,7 +75,13 @@ def _back_fields(card: Card) -> tuple[PassField, ...]:
         fields.append(PassField("terms", "terms", program.terms))
     if program.contact:
         fields.append(PassField("contact", "contact", program.contact))
+    fields.append(PassField("referral", "referral", referral_url(card.member)))
     return tuple(fields)
+
+
+def referral_url(member: Member) -> str:
+    """The member's invitation link; /r/<code>.svg draws it as a QR code to show a friend."""
+    return f"{current_app.config['PUBLIC_URL']}/r/{member.referral_code}"
 
 
 def _artwork(program: Program) -> dict[str, bytes]:

@@ -12,6 +12,7 @@ LABELS: dict[str, dict[str, str]] = {
         "contact": "Contatti",
         "message": "Messaggio",
         "since": "Socio dal",
+        "referral": "Invita un amico",
     },
     "en": {
         "member": "Member",
@@ -22,6 +23,7 @@ LABELS: dict[str, dict[str, str]] = {
         "contact": "Contact",
         "message": "Message",
         "since": "Member since",
+        "referral": "Invite a friend",
     },
 }
 
