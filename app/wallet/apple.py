@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 
-from app.loyalty.ledger import Totals, tier_rules, totals
-from app.loyalty.tiers import next_tier, tier_for
+from app.loyalty.ledger import Totals, current_tier, tier_rules, totals
+from app.loyalty.tiers import next_tier
 from app.models import Card, Member, Program
 from app.wallet.strings import MESSAGE_CHANGED, NEXT_TIER, NO_TIER, TOP_TIER, change_messages, localizations
 from config import ConfigError
@@ -54,21 +54,31 @@ def card_state(card: Card, sums: Totals | None = None) -> CardState:
     sums = sums or totals(card.member_id)
     program = card.program
     rules = tier_rules(card.member)
-    reached = tier_for(sums.earned, rules)
+    held = current_tier(card.member, sums.earned)
     upcoming = next_tier(sums.earned, rules)
     lang = program.locale
     if upcoming:
         goal = NEXT_TIER[lang].format(points=upcoming.min_points - sums.earned, label=program.points_label.lower(), tier=upcoming.name)
     else:
         goal = TOP_TIER[lang] if rules else NO_TIER[lang]
-    return CardState(sums.balance, sums.earned, reached.name if reached else None, goal)
+    return CardState(sums.balance, sums.earned, held, goal)
+
+
+def card_message(card: Card) -> str | None:
+    """The member's own message (sent to a segment) while it is newer than the program's."""
+    program, member = card.program, card.member
+    if member.message and member.erased_at is None and member.message_at is not None and (
+        program.message_at is None or member.message_at > program.message_at
+    ):
+        return member.message
+    return program.message
 
 
 def _back_fields(card: Card) -> tuple[PassField, ...]:
     program = card.program
     fields = []
-    if program.message:
-        fields.append(PassField("message", "message", program.message, change_message=MESSAGE_CHANGED))
+    if message := card_message(card):
+        fields.append(PassField("message", "message", message, change_message=MESSAGE_CHANGED))
     fields.append(PassField("card_number_back", "card_number", card.card_number))
     fields.append(PassField("since", "since", card.member.created_at.date().isoformat()))
     if program.terms:
@@ -82,6 +92,13 @@ def _back_fields(card: Card) -> tuple[PassField, ...]:
 def referral_url(member: Member) -> str:
     """The member's invitation link; /r/<code>.svg draws it as a QR code to show a friend."""
     return f"{current_app.config['PUBLIC_URL']}/r/{member.referral_code}"
+
+
+def _color(program: Program, tier_name: str | None, which: str) -> str:
+    """The tier's own colour while the member holds it, else the program's."""
+    tier = next((t for t in program.tiers if t.name == tier_name), None)
+    own = getattr(tier, f"{which}_color") if tier is not None else None
+    return str(own or getattr(program, f"{which}_color"))
 
 
 def _artwork(program: Program) -> dict[str, bytes]:
@@ -104,9 +121,9 @@ def card_spec(card: Card, state: CardState | None = None) -> StoreCardSpec:
         organization_name=program.organization_name,
         description=f"{program.name} · {program.organization_name}",
         logo_text=program.name,
-        background_color=program.background_color,
-        foreground_color=program.foreground_color,
-        label_color=program.label_color,
+        background_color=_color(program, state.tier, "background"),
+        foreground_color=_color(program, state.tier, "foreground"),
+        label_color=_color(program, state.tier, "label"),
         barcode_message=card.card_number,
         barcode_alt_text=card.card_number,
         header_fields=(PassField("points", program.points_label, state.balance, change_message=changes["points"]),),

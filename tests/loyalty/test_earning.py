@@ -107,3 +107,16 @@ def test_tier_lock_and_rolling_window(owner: Api, club: dict[str, Any]) -> None:
     assert _spend(owner, other, "100").get_json()["tier"] == "Silver"
     bad = owner.patch(f"/programs/{club['id']}", {"tier_window_days": None})
     assert bad.status_code == 422 and "tier_window_days" in bad.get_json()["error"]["message"]
+
+
+def test_the_card_wears_the_tiers_colours(owner: Api, club: dict[str, Any], client: Any) -> None:
+    from tests.support.phone import check_pkpass_like_a_phone
+
+    member = _join(owner, club)
+    _spend(owner, member, "500")
+    data = client.get(member["pass_url"].removeprefix("http://tessera.test")).data
+    pass_json = check_pkpass_like_a_phone(data, pass_type_identifier="pass.dev.tessera.example",
+                                          team_identifier="TESSERA000")
+    assert pass_json["backgroundColor"] == "rgb(212, 175, 55)"  # Gold's own colour
+    tier_field = next(f for f in pass_json["storeCard"]["secondaryFields"] if f["key"] == "tier")
+    assert tier_field["value"] == "Gold"
