@@ -6,11 +6,13 @@ from sqlalchemy import select
 from app.api import bp
 from app.api.auth import owner_only
 from app.api.lookups import merchant_program
-from app.api.schemas import MESSAGE_CREATE, PROGRAM_CREATE, PROGRAM_PATCH
+from app.api.schemas import PROGRAM_CREATE, PROGRAM_PATCH
+from app.api.segments import MESSAGE_SEND, message_segment, message_sent_json
 from app.api.serializers import program_json
 from app.api.validation import json_body
 from app.extensions import db
-from app.loyalty.programs import create_program, post_message, update_program
+from app.loyalty.programs import create_program, update_program
+from app.loyalty.segments import send_message
 from app.models import Program
 
 
@@ -48,7 +50,8 @@ def patch_program(program_id: int) -> Response:
 @owner_only
 def post_program_message(program_id: int) -> tuple[Response, int]:
     program = merchant_program(program_id)
-    text = json_body(MESSAGE_CREATE)["text"]
-    cards = post_message(program, text)
+    body = json_body(MESSAGE_SEND)
+    segment = message_segment(program, body)
+    sent = send_message(program, body["text"], segment)
     db.session.commit()
-    return jsonify({"program_id": program.id, "text": program.message, "cards": cards}), 202
+    return jsonify(message_sent_json(program, segment, sent)), 202

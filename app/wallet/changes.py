@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import String, case, cast, event, func, insert, literal, select, text, update
+from sqlalchemy import Select, String, case, cast, event, func, insert, literal, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,7 @@ from app.models._common import UTCDateTime, utcnow
 
 CARDS_KEY = "tessera.changed_cards"
 PROGRAMS_KEY = "tessera.changed_programs"
+MEMBER_QUERIES_KEY = "tessera.changed_member_queries"
 QUEUED_KEY = "tessera.outbox_queued"
 NOTIFIED_KEY = "tessera.outbox_notified"
 DEFAULT_MIN_INTERVAL = 1.0
@@ -81,13 +82,30 @@ def program_cards_changed(program_id: int) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _which(cards: set[int], programs: set[int]) -> Any:
+def cards_changed(member_ids: Select[Any]) -> int:
+    """Bump the cards of the members `member_ids` selects (a segment); returns how many.
+
+    The query itself, not its rows, is kept for the commit-time stamping and pushes, so a
+    message to a large segment never brings member ids into Python; it must select the same
+    members until the transaction commits."""
+    result = db.session.execute(
+        update(Card)
+        .where(Card.member_id.in_(member_ids))
+        .values(version=Card.version + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.info.setdefault(MEMBER_QUERIES_KEY, []).append(member_ids)
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _which(cards: set[int], programs: set[int], member_queries: list[Select[Any]] | None = None) -> Any:
     conditions = []
     if cards:
         conditions.append(Card.id.in_(sorted(cards)))
     if programs:
         conditions.append(Card.program_id.in_(sorted(programs)))
-    return conditions[0] if len(conditions) == 1 else conditions[0] | conditions[1]
+    conditions.extend(Card.member_id.in_(query) for query in member_queries or ())
+    return conditions[0] if len(conditions) == 1 else or_(*conditions)
 
 
 def _queue_pushes(session: Session, which: Any, min_interval: float) -> None:
@@ -151,9 +169,10 @@ def _stamp(session: Session, which: Any) -> None:
 def _before_commit(session: Session) -> None:
     cards = session.info.pop(CARDS_KEY, set())
     programs = session.info.pop(PROGRAMS_KEY, set())
-    if not cards and not programs:
+    member_queries = session.info.pop(MEMBER_QUERIES_KEY, [])
+    if not cards and not programs and not member_queries:
         return
-    which = _which(cards, programs)
+    which = _which(cards, programs, member_queries)
     interval = current_app.config.get("PUSH_MIN_INTERVAL", DEFAULT_MIN_INTERVAL) if has_app_context() else DEFAULT_MIN_INTERVAL
     _queue_pushes(session, which, interval)
     _stamp(session, which)
@@ -171,5 +190,5 @@ def _after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
-    for key in (CARDS_KEY, PROGRAMS_KEY, QUEUED_KEY, NOTIFIED_KEY):
+    for key in (CARDS_KEY, PROGRAMS_KEY, MEMBER_QUERIES_KEY, QUEUED_KEY, NOTIFIED_KEY):
         session.info.pop(key, None)

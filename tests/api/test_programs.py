@@ -104,7 +104,8 @@ def test_cashier_cannot_manage_programs(owner: Api, program: dict[str, Any], run
 def test_message_reaches_every_card(owner: Api, program: dict[str, Any], member: dict[str, Any]) -> None:
     response = owner.post(f"/programs/{program['id']}/messages", {"text": "Doppi punti sabato!"})
     assert response.status_code == 202
-    assert response.get_json() == {"program_id": program["id"], "text": "Doppi punti sabato!", "cards": 1}
+    assert response.get_json() == {"program_id": program["id"], "text": "Doppi punti sabato!", "cards": 1,
+                                   "recipients": 1, "segment": {"type": "all"}}
     assert owner.get(f"/programs/{program['id']}").get_json()["message"] == "Doppi punti sabato!"
     too_long = owner.post(f"/programs/{program['id']}/messages", {"text": "x" * 201})
     assert too_long.status_code == 422
