@@ -163,6 +163,8 @@ def earn_amount(member: Member, amount: Decimal, *, reason: str = "", idempotenc
     """Earn on money spent: the program's rate, rounding and multipliers decide the points."""
     from app.loyalty.earning import points_for
 
+    if member.program.kind == "stamps":  # a stamp is a visit, whatever was spent
+        raise InvalidAmount("a stamp card takes points (one a stamp), not an amount", field="amount")
     now = now or utcnow()
     if idempotency_key and (replay := _replay(member, None, idempotency_key)):
         if replay.entry.amount is None or Decimal(replay.entry.amount) != amount:

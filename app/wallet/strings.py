@@ -13,6 +13,9 @@ LABELS: dict[str, dict[str, str]] = {
         "message": "Messaggio",
         "since": "Socio dal",
         "referral": "Invita un amico",
+        "stamps": "Timbri",
+        "stamp_card": "La tua carta",
+        "reward_code": "Codice premio",
     },
     "en": {
         "member": "Member",
@@ -24,6 +27,9 @@ LABELS: dict[str, dict[str, str]] = {
         "message": "Message",
         "since": "Member since",
         "referral": "Invite a friend",
+        "stamps": "Stamps",
+        "stamp_card": "Your card",
+        "reward_code": "Reward code",
     },
 }
 
@@ -33,6 +39,14 @@ MESSAGE_CHANGED = "%@"
 NEXT_TIER = {"it": "{points} {label} per {tier}", "en": "{points} {label} to {tier}"}
 TOP_TIER = {"it": "Livello massimo raggiunto", "en": "Top tier reached"}
 NO_TIER = {"it": "—", "en": "—"}
+NEXT_REWARD = {"it": "{points} {label} per {reward}", "en": "{points} {label} to {reward}"}
+REWARD_READY = {"it": "Premio disponibile: {reward}", "en": "Reward available: {reward}"}
+STAMPS_TO_GO = {"it": "{count} timbri per {reward}", "en": "{count} stamps to {reward}"}
+ONE_STAMP_TO_GO = {"it": "Ancora 1 timbro per {reward}", "en": "1 stamp to {reward}"}
+STAMPS_FULL = {"it": "Carta completa: {reward} ti aspetta", "en": "Card full: {reward} is ready"}
+STAMPS_CHANGED = {"it": "Timbri: %@", "en": "Stamps: %@"}
+CODE_VALUE = "{code} · {reward}"
+CODE_EXPIRES = {"it": "{code} · {reward} (fino al {date})", "en": "{code} · {reward} (until {date})"}
 
 
 def change_messages(locale: str, points_label: str) -> dict[str, str]:
@@ -49,6 +63,7 @@ def localizations(locale: str, points_label: str) -> dict[str, dict[str, str]]:
             **table,
             keys["points"]: POINTS_CHANGED[lang].format(label=points_label),
             keys["tier"]: TIER_CHANGED[lang],
+            STAMPS_CHANGED[locale]: STAMPS_CHANGED[lang],
         }
         for lang, table in LABELS.items()
     }
