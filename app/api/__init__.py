@@ -10,5 +10,7 @@ csrf.exempt(bp)  # bearer keys, not cookies: no cross-site request can carry the
 
 from app.api import auth, members, openapi, programs  # noqa: E402,F401
 from app.api import campaigns  # noqa: E402,F401
+from app.api import rewards  # noqa: E402,F401
+from app.api import segments, stats  # noqa: E402,F401
 
 bp.before_request(auth.authenticate)
