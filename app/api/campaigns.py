@@ -75,7 +75,7 @@ def campaign_json(campaign: Campaign, now: datetime | None = None) -> dict[str, 
 
 
 def _merchant_campaign(campaign_id: int) -> Campaign:
-    campaign = db.session.scalar(
+    campaign: Campaign | None = db.session.scalar(
         select(Campaign).join(Program, Program.id == Campaign.program_id)
         .where(Campaign.id == campaign_id, Program.merchant_id == g.merchant.id)
     )
