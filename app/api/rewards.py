@@ -16,7 +16,14 @@ from app.api.validation import json_body
 from app.errors import ApiError
 from app.extensions import db
 from app.loyalty.rewards import (
-    Redemption, codes_of, create_reward, effective_status, redeem_reward, rewards_of, update_reward, use_code,
+    Redemption,
+    codes_of,
+    create_reward,
+    effective_status,
+    redeem_reward,
+    rewards_of,
+    update_reward,
+    use_code,
 )
 from app.loyalty.stamps import redeem_stamps
 from app.models import Member, Program, Reward, RewardCode
@@ -44,7 +51,7 @@ def code_json(code: RewardCode) -> dict[str, Any]:
 
 
 def _merchant_reward(reward_id: int) -> Reward:
-    reward = db.session.scalar(
+    reward: Reward | None = db.session.scalar(
         select(Reward).join(Program, Program.id == Reward.program_id)
         .where(Reward.id == reward_id, Program.merchant_id == g.merchant.id)
     )

@@ -9,7 +9,14 @@ from app.loyalty.stamps import is_stamp_card, stamp_reward_name
 from app.models import Card, RewardCode
 from app.models._common import utcnow
 from app.wallet.strings import (
-    CODE_EXPIRES, CODE_VALUE, NEXT_REWARD, ONE_STAMP_TO_GO, REWARD_READY, STAMPS_CHANGED, STAMPS_FULL, STAMPS_TO_GO,
+    CODE_EXPIRES,
+    CODE_VALUE,
+    NEXT_REWARD,
+    ONE_STAMP_TO_GO,
+    REWARD_READY,
+    STAMPS_CHANGED,
+    STAMPS_FULL,
+    STAMPS_TO_GO,
 )
 from passes.apple.pkpass import PassField
 
@@ -22,7 +29,7 @@ def reward_goal(card: Card, balance: int, tier: str | None) -> str | None:
     program = card.program
     lang = program.locale
     if is_stamp_card(program):
-        name, missing = stamp_reward_name(program), program.stamps_required - balance
+        name, missing = stamp_reward_name(program), (program.stamps_required or 0) - balance
         if missing <= 0:
             return STAMPS_FULL[lang].format(reward=name)
         return (ONE_STAMP_TO_GO if missing == 1 else STAMPS_TO_GO)[lang].format(count=missing, reward=name)

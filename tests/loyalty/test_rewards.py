@@ -15,10 +15,30 @@ from app.extensions import db
 from app.loyalty.errors import InsufficientPoints, InvalidValue, LoyaltyError
 from app.loyalty.ledger import post, totals
 from app.loyalty.rewards import (
-    CodeExpired, CodeNotFound, CodeUsed, OutOfStock, RewardInactive, TierTooLow, create_reward, effective_status,
-    next_reward, normalise_code, redeem_reward, update_reward, use_code,
+    CodeExpired,
+    CodeNotFound,
+    CodeUsed,
+    OutOfStock,
+    RewardInactive,
+    TierTooLow,
+    create_reward,
+    effective_status,
+    next_reward,
+    normalise_code,
+    redeem_reward,
+    update_reward,
+    use_code,
 )
-from app.models import Card, LedgerEntry, Member, OutboxJob, Program, Reward, RewardCode, WebhookEndpoint
+from app.models import (
+    Card,
+    LedgerEntry,
+    Member,
+    OutboxJob,
+    Program,
+    Reward,
+    RewardCode,
+    WebhookEndpoint,
+)
 from app.models._common import utcnow
 from tests.conftest import Api, new_merchant
 
