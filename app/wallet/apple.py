@@ -10,6 +10,8 @@ from flask import Flask, current_app
 from app.loyalty.ledger import Totals, current_tier, tier_rules, totals
 from app.loyalty.tiers import next_tier
 from app.models import Card, Member, Program
+from app.wallet.expiry_fields import expiry_fields
+from app.wallet.reward_fields import code_fields, reward_goal, stamp_header, stamp_row
 from app.wallet.strings import MESSAGE_CHANGED, NEXT_TIER, NO_TIER, TOP_TIER, change_messages, localizations
 from config import ConfigError
 from passes.apple.artwork import default_images, initials
@@ -61,6 +63,7 @@ def card_state(card: Card, sums: Totals | None = None) -> CardState:
         goal = NEXT_TIER[lang].format(points=upcoming.min_points - sums.earned, label=program.points_label.lower(), tier=upcoming.name)
     else:
         goal = TOP_TIER[lang] if rules else NO_TIER[lang]
+    goal = reward_goal(card, sums.balance, held) or goal  # a reward to aim at beats the next tier
     return CardState(sums.balance, sums.earned, held, goal)
 
 
@@ -79,6 +82,8 @@ def _back_fields(card: Card) -> tuple[PassField, ...]:
     fields = []
     if message := card_message(card):
         fields.append(PassField("message", "message", message, change_message=MESSAGE_CHANGED))
+    fields.extend(code_fields(card))
+    fields.extend(expiry_fields(card))
     fields.append(PassField("card_number_back", "card_number", card.card_number))
     fields.append(PassField("since", "since", card.member.created_at.date().isoformat()))
     if program.terms:
@@ -126,7 +131,9 @@ def card_spec(card: Card, state: CardState | None = None) -> StoreCardSpec:
         label_color=_color(program, state.tier, "label"),
         barcode_message=card.card_number,
         barcode_alt_text=card.card_number,
-        header_fields=(PassField("points", program.points_label, state.balance, change_message=changes["points"]),),
+        header_fields=stamp_header(card, state.balance)
+        or (PassField("points", program.points_label, state.balance, change_message=changes["points"]),),
+        primary_fields=stamp_row(card, state.balance),
         secondary_fields=(
             PassField("member", "member", card.member.name),
             PassField("tier", "tier", state.tier or NO_TIER[program.locale], change_message=changes["tier"]),
