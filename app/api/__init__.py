@@ -12,5 +12,6 @@ from app.api import auth, members, openapi, programs  # noqa: E402,F401
 from app.api import campaigns  # noqa: E402,F401
 from app.api import rewards  # noqa: E402,F401
 from app.api import segments, stats  # noqa: E402,F401
+from app.api import privacy, webhooks  # noqa: E402,F401
 
 bp.before_request(auth.authenticate)

@@ -16,6 +16,7 @@ from app.loyalty.enrollment import Applicant, enroll
 from app.loyalty.errors import InvalidValue
 from app.loyalty.earning import parse_amount
 from app.loyalty.ledger import earn_amount, post
+from app.loyalty.privacy import ensure_not_erased
 from app.models import Card, LedgerEntry, Member
 
 PER_PAGE = 50
@@ -66,7 +67,7 @@ def list_members(program_id: int) -> Response:
     program = merchant_program(program_id)
     page = _int_arg("page", 1, 1, 1_000_000)
     per_page = _int_arg("per_page", PER_PAGE, 1, 200)
-    query = select(Member).where(Member.program_id == program.id)
+    query = select(Member).where(Member.program_id == program.id, Member.erased_at.is_(None))  # erased: not listed
     q = request.args.get("q", "").strip()[:100]
     if q:
         like = f"%{q.lower()}%"
@@ -93,7 +94,7 @@ def lookup_member() -> Response:
         raise ApiError(400, "invalid_query", "card_number is required")
     member = db.session.scalar(
         select(Member).join(Card, Card.member_id == Member.id).where(
-            Card.card_number == number, Member.merchant_id == g.merchant.id
+            Card.card_number == number, Member.merchant_id == g.merchant.id, Member.erased_at.is_(None)
         )
     )
     if member is None:
@@ -104,6 +105,7 @@ def lookup_member() -> Response:
 @bp.post("/members/<int:member_id>/transactions")
 def create_transaction(member_id: int) -> tuple[Response, int]:
     member = merchant_member(member_id)
+    ensure_not_erased(member)  # the card is void: nothing more is earned or redeemed on it
     body = json_body(TRANSACTION_CREATE)
     key = body.get("idempotency_key") or request.headers.get("Idempotency-Key") or None
     reason = body.get("reason", "").strip()

@@ -12,8 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.http import http_date
 
 from app.errors import ApiError
+from app.events import emit
 from app.extensions import db
-from app.models import Card, Device, DeviceLog, Registration
+from app.models import Card, Device, DeviceLog, Member, Registration
 from app.models._common import utcnow
 from app.passkit import bp
 from app.passkit.logs import MAX_MESSAGES_PER_REQUEST, parse
@@ -73,6 +74,16 @@ def _device(library_id: str, push_token: str) -> Device:
     return device
 
 
+def _card_event(event: str, card_id: int, device: Device, **extra: str) -> None:
+    """`card.installed` / `card.removed` for the merchant's webhooks, in the caller's transaction."""
+    member_id, program_id, merchant_id = db.session.execute(
+        select(Member.id, Member.program_id, Member.merchant_id).join(Card, Card.member_id == Member.id)
+        .where(Card.id == card_id)
+    ).one()
+    emit(event, merchant_id, {"member_id": member_id, "program_id": program_id, "card_id": card_id,
+                              "device_id": device.id, "platform": device.platform, **extra})
+
+
 @bp.post("/v1/devices/<device_id>/registrations/<pass_type>/<serial>")
 def register(device_id: str, pass_type: str, serial: str) -> tuple[str, int]:
     _device_id_ok(device_id)
@@ -85,6 +96,8 @@ def register(device_id: str, pass_type: str, serial: str) -> tuple[str, int]:
         )
         if known is None:
             db.session.add(Registration(device_id=device.id, card_id=card.id))
+            db.session.flush()
+            _card_event("card.installed", card.id, device)
         db.session.commit()
     except IntegrityError:  # the same phone registering twice at the same moment
         db.session.rollback()
@@ -98,7 +111,11 @@ def unregister(device_id: str, pass_type: str, serial: str) -> tuple[str, int]:
     card = _card(pass_type, serial)
     device = db.session.scalar(select(Device).where(Device.library_identifier == device_id))
     if device is not None:
-        db.session.execute(delete(Registration).where(Registration.device_id == device.id, Registration.card_id == card.id))
+        removed = db.session.execute(
+            delete(Registration).where(Registration.device_id == device.id, Registration.card_id == card.id)
+        ).rowcount  # type: ignore[attr-defined]
+        if removed:
+            _card_event("card.removed", card.id, device, reason="unregistered")
         remaining = db.session.scalar(select(func.count(Registration.id)).where(Registration.device_id == device.id))
         if not remaining:
             db.session.delete(device)
@@ -116,11 +133,28 @@ def _since() -> int | None:
 
 
 _CHANGED = (
-    select(Card.serial_number, Card.change_seq)
+    select(Card.serial_number, Card.change_seq, Card.id, Card.voided)
     .join(Registration, Registration.card_id == Card.id)
     .join(Device, Device.id == Registration.device_id)
     .where(Device.library_identifier == bindparam("device"), Card.change_seq > bindparam("since"))
 )
+
+
+def _forget_voided(library_id: str, card_ids: list[int]) -> None:
+    """A voided card (an erased member's) is listed to the device one last time, so the phone
+    fetches the pass that shows it void; then the device's registration for it is removed."""
+    device = db.session.scalar(select(Device).where(Device.library_identifier == library_id))
+    if device is None:
+        return
+    for card_id in card_ids:
+        removed = db.session.execute(
+            delete(Registration).where(Registration.device_id == device.id, Registration.card_id == card_id)
+        ).rowcount  # type: ignore[attr-defined]
+        if removed:
+            _card_event("card.removed", card_id, device, reason="voided")
+    if not db.session.scalar(select(func.count(Registration.id)).where(Registration.device_id == device.id)):
+        db.session.delete(device)
+    db.session.commit()
 
 
 @bp.get("/v1/devices/<device_id>/registrations/<pass_type>")
@@ -133,6 +167,9 @@ def changed_serials(device_id: str, pass_type: str) -> Response | tuple[str, int
         rows = conn.execute(_CHANGED, {"device": device_id, "since": -1 if since is None else since}).all()
     if not rows:
         return "", 204
+    voided = [r.id for r in rows if r.voided]
+    if voided:
+        _forget_voided(device_id, voided)
     return jsonify({"serialNumbers": sorted(r.serial_number for r in rows),
                     "lastUpdated": str(max(r.change_seq for r in rows))})
 

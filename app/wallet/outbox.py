@@ -3,15 +3,17 @@
 runs out, so every push is delivered at least once."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, Literal, overload
 
 from sqlalchemy import and_, delete, exists, func, insert, or_, select, tuple_, update
 from sqlalchemy.orm import aliased
 
+from app.events import emit
 from app.extensions import db
-from app.models import Device, OutboxJob, PushAttempt, Registration
+from app.models import Card, Device, Member, OutboxJob, PushAttempt, Registration
 from app.models._common import utcnow
 from passes.apple.apns import Outcome, PushResult, retry_delay
 
@@ -27,25 +29,58 @@ class Claimed:
     push_token: str
 
 
-def claim(worker: str, limit: int, lease_seconds: float) -> list[Claimed]:
-    """Take up to `limit` due jobs for `worker` and commit the claim."""
+@dataclass(frozen=True)
+class ClaimedWebhook:
+    job_id: int
+    endpoint_id: int
+    attempt: int
+    payload: str
+
+
+def _take(worker: str, limit: int, lease_seconds: float, kind: str) -> Sequence[Any]:
+    """Mark up to `limit` due jobs of `kind` as this worker's, under a lease (not committed)."""
     now = utcnow()
     due = or_(
         and_(OutboxJob.status == "pending", OutboxJob.available_at <= now),
         and_(OutboxJob.status == "sending", OutboxJob.lease_until < now),
     )
     ids = (
-        select(OutboxJob.id).where(OutboxJob.kind == KIND, due).order_by(OutboxJob.available_at)
+        select(OutboxJob.id).where(OutboxJob.kind == kind, due).order_by(OutboxJob.available_at)
         .limit(limit).with_for_update(skip_locked=True)
     )
-    rows = db.session.execute(
+    return db.session.execute(
         update(OutboxJob)
         .where(OutboxJob.id.in_(ids.scalar_subquery()))
         .values(status="sending", attempts=OutboxJob.attempts + 1, claimed_by=worker,
                 lease_until=now + timedelta(seconds=lease_seconds))
-        .returning(OutboxJob.id, OutboxJob.device_id, OutboxJob.card_id, OutboxJob.attempts)
+        .returning(OutboxJob.id, OutboxJob.device_id, OutboxJob.card_id, OutboxJob.attempts, OutboxJob.endpoint_id,
+                   OutboxJob.payload)
         .execution_options(synchronize_session=False)
     ).all()
+
+
+@overload
+def claim(worker: str, limit: int, lease_seconds: float, kind: Literal["apns"] = ...) -> list[Claimed]: ...
+
+
+@overload
+def claim(worker: str, limit: int, lease_seconds: float, kind: Literal["webhook"]) -> list[ClaimedWebhook]: ...
+
+
+def claim(worker: str, limit: int, lease_seconds: float, kind: str = KIND) -> list[Claimed] | list[ClaimedWebhook]:
+    """Take up to `limit` due jobs of `kind` ("apns" pushes or "webhook" deliveries) for `worker`
+    and commit the claim."""
+    if kind == "webhook":
+        taken = _take(worker, limit, lease_seconds, kind)
+        db.session.commit()
+        return [ClaimedWebhook(r.id, r.endpoint_id, r.attempts, r.payload) for r in taken
+                if r.endpoint_id is not None and r.payload is not None]
+    return _claim_pushes(worker, limit, lease_seconds)
+
+
+def _claim_pushes(worker: str, limit: int, lease_seconds: float) -> list[Claimed]:
+    now = utcnow()
+    rows = _take(worker, limit, lease_seconds, KIND)
     tokens: dict[int, str] = {}
     if rows:
         tokens = dict(db.session.execute(  # type: ignore[arg-type]
@@ -128,8 +163,21 @@ def settle(worker: str, jobs: list[Claimed], results: dict[str, PushResult]) -> 
         db.session.execute(delete(OutboxJob).where(_mine(worker, failed)))
     gone = {j.device_id for j in by_outcome[Outcome.UNREGISTERED]}
     if gone:  # the token is dead for this topic: the device's registrations go with it
+        _removed_from(gone)
         db.session.execute(delete(Device).where(Device.id.in_(gone)))
     db.session.commit()
+
+
+def _removed_from(device_ids: set[int]) -> None:
+    """A `card.removed` event for every card the vanished devices held, before they are deleted."""
+    held = db.session.execute(
+        select(Registration.device_id, Card.id, Member.id, Member.program_id, Member.merchant_id)
+        .join(Card, Card.id == Registration.card_id).join(Member, Member.id == Card.member_id)
+        .where(Registration.device_id.in_(device_ids))
+    ).all()
+    for device_id, card_id, member_id, program_id, merchant_id in held:
+        emit("card.removed", merchant_id, {"member_id": member_id, "program_id": program_id, "card_id": card_id,
+                                           "device_id": device_id, "reason": "device_gone"})
 
 
 def prune_attempts(keep: int) -> None:

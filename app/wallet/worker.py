@@ -1,4 +1,5 @@
 """The push worker: claims outbox jobs, sends them over one HTTP/2 connection, settles them.
+Each batch also delivers due webhook events (app/webhooks/delivery.py) over one HTTP client.
 
 `make run` starts one in a thread of the web process; production runs
 `flask --app wsgi push-worker`, any number of them against one PostgreSQL database.
@@ -17,6 +18,8 @@ from sqlalchemy.engine import make_url
 from app.extensions import db
 from app.wallet import outbox
 from app.wallet.changes import on_outbox_commit
+from app.webhooks.delivery import WebhookSender
+from app.webhooks.delivery import run_batch as deliver_webhooks
 from passes.apple.apns import ApnsSender, CertificateAuth, PushResult, TokenAuth
 
 log = logging.getLogger(__name__)
@@ -35,7 +38,8 @@ def make_sender(app: Flask) -> ApnsSender:
 
 class PushWorker:
     def __init__(self, app: Flask, *, name: str | None = None, batch_size: int = 500, lease_seconds: float = 60.0,
-                 idle_wait: float = 2.0, sender_factory: Callable[[Flask], ApnsSender] = make_sender) -> None:
+                 idle_wait: float = 2.0, sender_factory: Callable[[Flask], ApnsSender] = make_sender,
+                 webhooks: WebhookSender | None = None) -> None:
         self.app = app
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
         self.batch_size = batch_size
@@ -43,6 +47,7 @@ class PushWorker:
         self.idle_wait = idle_wait
         self._sender_factory = sender_factory
         self._sender: ApnsSender | None = None
+        self.webhooks = webhooks or WebhookSender()
         self._wake = threading.Event()
         self.sent = 0
         self._batches = 0
@@ -57,20 +62,26 @@ class PushWorker:
         return self._sender
 
     def run_once(self) -> int:
-        """One batch: claim, send, settle. Returns how many jobs it handled."""
+        """One batch: claim, send, settle pushes, then webhooks. Returns how many jobs it handled."""
         with self.app.app_context():
-            jobs = outbox.claim(self.name, self.batch_size, self.lease_seconds)
-            if not jobs:
-                return 0
-            tokens = list(dict.fromkeys(j.push_token for j in jobs))  # one push per device wakes all its passes
-            results: dict[str, PushResult] = {r.token: r for r in self.sender.send_many(tokens)}
-            outbox.settle(self.name, jobs, results)
-            self.sent += len(tokens)
-            self._batches += 1
-            if self._batches % 100 == 0:
-                outbox.prune_attempts(self.app.config.get("PUSH_HISTORY_LIMIT", 100_000))
+            handled = self._pushes()
+            handled += deliver_webhooks(self.name, self.webhooks, self.batch_size, self.lease_seconds)
+            if handled:
+                self._batches += 1
+                if self._batches % 100 == 0:
+                    outbox.prune_attempts(self.app.config.get("PUSH_HISTORY_LIMIT", 100_000))
             db.session.remove()
-            return len(jobs)
+            return handled
+
+    def _pushes(self) -> int:
+        jobs = outbox.claim(self.name, self.batch_size, self.lease_seconds)
+        if not jobs:
+            return 0
+        tokens = list(dict.fromkeys(j.push_token for j in jobs))  # one push per device wakes all its passes
+        results: dict[str, PushResult] = {r.token: r for r in self.sender.send_many(tokens)}
+        outbox.settle(self.name, jobs, results)
+        self.sent += len(tokens)
+        return len(jobs)
 
     def _idle(self, stop: threading.Event) -> None:
         with self.app.app_context():
@@ -101,6 +112,7 @@ class PushWorker:
             self.close()
 
     def close(self) -> None:
+        self.webhooks.close()
         if self._sender is not None:
             self._sender.close()
             self._sender = None

@@ -48,14 +48,19 @@ class OpenApiRecorder:
             return response
         where = f"{request.method} {request.path} -> {response.status_code}"
         body = response.get_data()
-        try:
-            payload = json.loads(body)
-        except ValueError:
-            self.problems.append(f"{where}: body is not JSON")
-            return response
+        payload: Any = None
+        if response.status_code == 204:
+            if body:
+                self.problems.append(f"{where}: a 204 answer must have no body")
+        else:
+            try:
+                payload = json.loads(body)
+            except ValueError:
+                self.problems.append(f"{where}: body is not JSON")
+                return response
         rule = request.url_rule.rule if request.url_rule else None
         if rule is None or request.endpoint == "api.openapi_document":
-            if rule is None and "error" not in payload:
+            if rule is None and (payload is None or "error" not in payload):
                 self.problems.append(f"{where}: routing error without the error shape")
             return response
         self._against(where, openapi_path(rule), request.method.lower(), response.status_code, payload)
@@ -71,6 +76,10 @@ class OpenApiRecorder:
             self.problems.append(f"{where}: status {status} is not documented for {method.upper()} {path}")
             return
         self.seen.add((path, method, status))
+        if "content" not in spec or payload is None:  # a documented answer without a body (204)
+            if ("content" in spec) != (payload is not None):
+                self.problems.append(f"{where}: the document and the answer disagree on having a body")
+            return
         schema = spec["content"]["application/json"]["schema"]
         for error in Draft202012Validator(schema).iter_errors(payload):
             self.problems.append(f"{where}: {error.message} at {list(error.absolute_path)}")
