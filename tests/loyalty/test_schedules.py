@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from app.extensions import db
 from app.loyalty import batches
 from app.loyalty.ledger import post
-from app.loyalty.schedules import run_schedules
+from app.loyalty.schedules import job_lock, run_schedules
 from app.models import Card, LedgerEntry, Member, OutboxJob, Program, WebhookEndpoint
 from app.models._common import utcnow
 from tests.conftest import Api
@@ -244,6 +244,17 @@ def test_two_runs_at_once_do_each_thing_once(app: Flask, owner: Api) -> None:
         assert per_member == {i: 1 for i in ids}, kind
     assert [r.summary() for r in run_schedules(now)][:2] == ["birthdays: 0 bonuses given",
                                                              "expiry: 0 balances expired, 0 cards warned"]
+
+
+def test_a_job_another_machine_holds_is_skipped_on_postgresql(app: Flask) -> None:
+    with job_lock("tiers") as mine:
+        assert mine
+        results = run_schedules(datetime(2031, 1, 1, tzinfo=timezone.utc), only=("tiers",))
+    postgres = db.engine.dialect.name == "postgresql"
+    assert [r.summary() for r in results] == (["tiers: skipped, another run is doing it now"] if postgres
+                                              else ["tiers: 0 members moved down"])
+    assert [r.summary() for r in run_schedules(datetime(2031, 1, 1, tzinfo=timezone.utc), only=("tiers",))] == [
+        "tiers: 0 members moved down"]  # the lock went with its holder
 
 
 # Command line ----------------------------------------------------------------------------------
