@@ -27,7 +27,7 @@ def _program(program_id: int) -> Program:
 
 def _open(path: str) -> IO[str]:
     try:
-        return open(path, encoding=ENCODING, newline="")  # noqa: SIM115 (closed by the caller)
+        return open(path, encoding=ENCODING, newline="")  # closed by the caller
     except OSError as exc:
         raise click.ClickException(f"cannot read {path}: {exc.strerror or exc}") from None
 
