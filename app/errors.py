@@ -8,6 +8,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
+from passes.apple.pkpass import InvalidPass
 from app.loyalty.errors import Conflict, InsufficientPoints, InvalidValue, LoyaltyError, NotFound
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,16 @@ def _on_domain(exc: LoyaltyError) -> Response:
     return error_response(status, exc.code, exc.message)
 
 
+def _on_invalid_pass(exc: InvalidPass) -> Response:
+    """A card whose pass would not open on a phone is never served; say so instead of a 500."""
+    db.session.rollback()
+    log.error("refused to serve an invalid pass for %s: %s", request.path, "; ".join(exc.errors))
+    response = error_response(503, "pass_unavailable",
+                              "This card cannot be issued as it stands; the shop has been told. Try again later.")
+    response.headers["Retry-After"] = "3600"
+    return response
+
+
 def _on_unexpected(exc: Exception) -> Response:
     db.session.rollback()
     log.exception("unhandled error on %s %s", request.method, request.path)
@@ -84,5 +95,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _on_http)
     app.register_error_handler(ApiError, _on_api)
     app.register_error_handler(LoyaltyError, _on_domain)
+    app.register_error_handler(InvalidPass, _on_invalid_pass)
     if not app.config.get("PROPAGATE_EXCEPTIONS_IN_TESTS"):
         app.register_error_handler(Exception, _on_unexpected)

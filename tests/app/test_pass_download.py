@@ -72,3 +72,18 @@ def test_expired_link_is_refused(app: Flask, member: dict[str, Any], client: Fla
 def test_link_signed_with_another_secret_is_refused(member: dict[str, Any], client: FlaskClient) -> None:
     forged = URLSafeTimedSerializer("another-secret", salt=SALT).dumps(member["serial_number"])
     assert client.get(f"/p/{forged}.pkpass").status_code == 404
+
+
+def test_an_invalid_pass_is_refused_not_served(app: Flask, member: dict[str, Any], client: FlaskClient) -> None:
+    """A pass that fails validation (here: no organisation name) is a 503 naming no internals,
+    never a broken archive and never a 500."""
+    from app.extensions import db
+    from app.models import Program
+
+    program = db.session.get_one(Program, member["program_id"])
+    program.organization_name = ""  # only reachable by editing the database by hand
+    db.session.commit()
+    response = client.get(_path(member["pass_url"]))
+    assert response.status_code == 503
+    assert response.mimetype == "text/html"
+    assert response.headers["Retry-After"] == "3600"
