@@ -6,8 +6,10 @@ from flask import Response, g, jsonify, request
 from sqlalchemy import func, or_, select
 
 from app.api import bp
+from app.api.auth import owner_only
+from app.api.openapi import document, op, path_param
 from app.api.lookups import merchant_member, merchant_program
-from app.api.schemas import MEMBER_CREATE, TRANSACTION_CREATE
+from app.api.schemas import MEMBER, MEMBER_CREATE, TRANSACTION_CREATE
 from app.api.serializers import member_json, transaction_json
 from app.api.validation import json_body
 from app.errors import ApiError
@@ -16,6 +18,7 @@ from app.loyalty.enrollment import Applicant, enroll
 from app.loyalty.errors import InvalidValue
 from app.loyalty.earning import parse_amount
 from app.loyalty.ledger import earn_amount, post
+from app.loyalty.tiers import set_tier
 from app.loyalty.privacy import ensure_not_erased
 from app.models import Card, LedgerEntry, Member
 
@@ -127,3 +130,29 @@ def list_transactions(member_id: int) -> Response:
         select(LedgerEntry).where(LedgerEntry.member_id == member.id).order_by(LedgerEntry.id.desc()).limit(limit)
     )
     return jsonify({"items": [transaction_json(e) for e in entries]})
+
+
+TIER_PATCH = {
+    "type": "object",
+    "required": ["tier", "tier_locked"],
+    "additionalProperties": False,
+    "properties": {
+        "tier": {"type": ["string", "null"], "maxLength": 40, "description": "one of the program's tiers, or null"},
+        "tier_locked": {"type": "boolean", "description": "true keeps the tier whatever the member earns"},
+    },
+}
+
+
+@bp.put("/members/<int:member_id>/tier")
+@owner_only
+def put_member_tier(member_id: int) -> Response:
+    member = merchant_member(member_id)
+    body = json_body(TIER_PATCH)
+    set_tier(member, body["tier"], body["tier_locked"])
+    db.session.commit()
+    return jsonify(member_json(member))
+
+
+document("/members/{member_id}/tier", "put", op(
+    "Put a member in a tier by hand (owner); locked, it stays whatever they earn or spend",
+    {200: MEMBER}, (400, 403, 404, 422), body=TIER_PATCH, params=[path_param("member_id")], tag="members"))

@@ -148,6 +148,7 @@ MEMBER: Schema = {
         "points": {"type": "integer"},
         "points_earned": {"type": "integer"},
         "tier": {"type": ["string", "null"]},
+        "tier_locked": {"type": "boolean"},
         "next_tier": {
             "type": ["object", "null"],
             "properties": {"name": {"type": "string"}, "points_needed": {"type": "integer"}},

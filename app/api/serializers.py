@@ -82,6 +82,7 @@ def member_json(member: Member, sums: Totals | None = None) -> dict[str, Any]:
         "points": sums.balance,
         "points_earned": sums.earned,
         "tier": current_tier(member, sums.earned),
+        "tier_locked": member.tier_locked,
         "next_tier": {"name": upcoming.name, "points_needed": upcoming.min_points - sums.earned} if upcoming else None,
         "referral_code": member.referral_code,
         "referral_url": referral_url(member),

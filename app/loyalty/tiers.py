@@ -4,7 +4,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 from app.loyalty.errors import InvalidValue
+
+if TYPE_CHECKING:
+    from app.models import Member
 
 MAX_TIERS = 10
 
@@ -44,3 +49,23 @@ def check_tiers(tiers: Sequence[TierRule]) -> list[TierRule]:
         names.add(tier.name.casefold())
         thresholds.add(tier.min_points)
     return sorted(tiers, key=lambda t: t.min_points)
+
+
+def set_tier(member: Member, tier: str | None, locked: bool) -> None:
+    """Put a member in a tier by hand. Locked, the tier stays whatever the member earns or
+    spends until unlocked; unlocked, the normal rules take over again from the next change."""
+    from app.events import emit
+    from app.models._common import utcnow
+    from app.wallet.changes import card_changed
+
+    names = [t.name for t in member.program.tiers]
+    if tier is not None and tier not in names:
+        raise InvalidValue(f"tier must be one of the program's tiers: {', '.join(names) or 'none defined'}",
+                           field="tier")
+    previous = member.tier
+    member.tier, member.tier_locked = tier, locked
+    if tier != previous:
+        member.tier_changed_at = utcnow()
+        emit("tier.changed", member.merchant_id, {"member_id": member.id, "program_id": member.program_id,
+                                                  "from": previous, "to": tier, "locked": locked})
+    card_changed(member.id)

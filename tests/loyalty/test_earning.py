@@ -120,3 +120,24 @@ def test_the_card_wears_the_tiers_colours(owner: Api, club: dict[str, Any], clie
     assert pass_json["backgroundColor"] == "rgb(212, 175, 55)"  # Gold's own colour
     tier_field = next(f for f in pass_json["storeCard"]["secondaryFields"] if f["key"] == "tier")
     assert tier_field["value"] == "Gold"
+
+
+def test_owner_puts_a_member_in_a_tier_by_hand(owner: Api, club: dict[str, Any], runner: Any) -> None:
+    member = _join(owner, club)
+    locked = owner.client.put(f"/api/v1/members/{member['id']}/tier", json={"tier": "Gold", "tier_locked": True},
+                              headers={"Authorization": f"Bearer {owner.key}"})
+    assert locked.status_code == 200
+    assert (locked.get_json()["tier"], locked.get_json()["tier_locked"]) == ("Gold", True)
+    assert owner.post(f"/members/{member['id']}/transactions", {"points": -50}).get_json()["tier"] == "Gold"
+    unknown = owner.client.put(f"/api/v1/members/{member['id']}/tier", json={"tier": "Platinum", "tier_locked": True},
+                               headers={"Authorization": f"Bearer {owner.key}"})
+    assert unknown.status_code == 422 and "tier must be one of" in unknown.get_json()["error"]["message"]
+    unlocked = owner.client.put(f"/api/v1/members/{member['id']}/tier", json={"tier": "Bronze", "tier_locked": False},
+                                headers={"Authorization": f"Bearer {owner.key}"})
+    assert unlocked.get_json()["tier_locked"] is False
+    assert _spend(owner, member, "500").get_json()["tier"] == "Gold"  # rules apply again
+    result = runner.invoke(args=["create-api-key", "--email", "owner@rossi.example", "--role", "cashier"])
+    cashier = result.output.strip().splitlines()[-1]
+    refused = owner.client.put(f"/api/v1/members/{member['id']}/tier", json={"tier": None, "tier_locked": False},
+                               headers={"Authorization": f"Bearer {cashier}"})
+    assert refused.status_code == 403
