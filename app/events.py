@@ -10,10 +10,10 @@ import json
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from app.extensions import db
-from app.models import OutboxJob, WebhookEndpoint
+from app.models import Card, CardEvent, Member, OutboxJob, WebhookEndpoint
 from app.models._common import utcnow
 from app.wallet.changes import mark_queued
 
@@ -40,3 +40,21 @@ def emit(event: str, merchant_id: int, data: dict[str, Any]) -> int:
                                  status="pending", attempts=0, available_at=now, created_at=now))
     mark_queued(db.session)
     return len(subscribed)
+
+
+def card_moved(kind: str, card_ids: list[int], device_id: int, platform: str, reason: str | None = None) -> None:
+    """Cards installed on or removed from a device: kept for the figures, told to the webhooks."""
+    if not card_ids:
+        return
+    rows = db.session.execute(
+        select(Card.id, Member.id, Member.program_id, Member.merchant_id).join(Member, Member.id == Card.member_id)
+        .where(Card.id.in_(card_ids))
+    ).all()
+    now = utcnow()
+    db.session.execute(insert(CardEvent), [
+        {"program_id": program_id, "card_id": card_id, "device_id": device_id, "kind": kind, "reason": reason,
+         "created_at": now} for card_id, _, program_id, _ in rows])
+    extra = {"reason": reason} if reason else {}
+    for card_id, member_id, program_id, merchant_id in rows:
+        emit(f"card.{kind}", merchant_id, {"member_id": member_id, "program_id": program_id, "card_id": card_id,
+                                           "device_id": device_id, "platform": platform, **extra})

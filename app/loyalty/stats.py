@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, distinct, func, select
 
 from app.extensions import db
 from app.loyalty.ledger import ACTIVITY_KINDS, EARNING_KINDS
-from app.models import Card, Device, LedgerEntry, Member, Program, PushAttempt, Registration, Reward, RewardCode
+from app.models import Card, CardEvent, Device, LedgerEntry, Member, Program, Registration, Reward, RewardCode
 from app.models._common import utcnow
 
 SPENDING_KINDS = ("redeem", "reward")
@@ -145,11 +145,11 @@ def _rewards(program: Program) -> tuple[int, int]:
 
 
 def _cards(program: Program) -> tuple[int, int, int]:
-    """Cards on at least one phone, registrations in all, and removals APNs reported (push
-    outcome "unregistered"; a phone deleting the card itself leaves no row behind)."""
+    """Cards on at least one phone, registrations in all, and removals from phones ever (the
+    phone's own unregistering, APNs reporting a device gone, or an erasure)."""
     removed = (
-        select(func.count()).select_from(PushAttempt).join(Card, Card.id == PushAttempt.card_id)
-        .where(Card.program_id == program.id, PushAttempt.outcome == "unregistered")
+        select(func.count()).select_from(CardEvent)
+        .where(CardEvent.program_id == program.id, CardEvent.kind == "removed")
         .scalar_subquery()
     )
     cards, registrations, gone = db.session.execute(

@@ -1,6 +1,6 @@
 """Every table of the service; importing this module registers them all on the metadata."""
 from app.models.api_key import ApiKey
-from app.models.device import Device, DeviceLog, Registration
+from app.models.device import CardEvent, Device, DeviceLog, Registration
 from app.models.ledger import LedgerEntry
 from app.models.member import Card, ConsentEvent, Member
 from app.models.merchant import Merchant, StaffUser
@@ -13,6 +13,7 @@ __all__ = [
     "ApiKey",
     "Campaign",
     "Card",
+    "CardEvent",
     "ChangeCounter",
     "Device",
     "DeviceLog",

@@ -55,3 +55,19 @@ class DeviceLog(db.Model):
     error: Mapped[str | None] = mapped_column(Text)
     remote_addr: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CardEvent(db.Model):
+    """A card arriving on or leaving a phone, kept for the figures (registrations themselves
+    are deleted when a card leaves, so they cannot tell how many left)."""
+
+    __tablename__ = "card_events"
+    __table_args__ = (Index("ix_card_events_program_id_kind", "program_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    card_id: Mapped[int | None] = mapped_column(ForeignKey("cards.id", ondelete="SET NULL"))
+    device_id: Mapped[int | None] = mapped_column(Integer)  # the device row may be gone: no key
+    kind: Mapped[str] = mapped_column(String(10))  # "installed" or "removed"
+    reason: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

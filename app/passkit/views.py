@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.http import http_date
 
 from app.errors import ApiError
-from app.events import emit
+from app.events import card_moved
 from app.extensions import db
 from app.models import Card, Device, DeviceLog, Member, Registration
 from app.models._common import utcnow
@@ -74,14 +74,8 @@ def _device(library_id: str, push_token: str) -> Device:
     return device
 
 
-def _card_event(event: str, card_id: int, device: Device, **extra: str) -> None:
-    """`card.installed` / `card.removed` for the merchant's webhooks, in the caller's transaction."""
-    member_id, program_id, merchant_id = db.session.execute(
-        select(Member.id, Member.program_id, Member.merchant_id).join(Card, Card.member_id == Member.id)
-        .where(Card.id == card_id)
-    ).one()
-    emit(event, merchant_id, {"member_id": member_id, "program_id": program_id, "card_id": card_id,
-                              "device_id": device.id, "platform": device.platform, **extra})
+def _card_event(kind: str, card_id: int, device: Device, reason: str | None = None) -> None:
+    card_moved(kind, [card_id], device.id, device.platform, reason)
 
 
 @bp.post("/v1/devices/<device_id>/registrations/<pass_type>/<serial>")
@@ -97,7 +91,7 @@ def register(device_id: str, pass_type: str, serial: str) -> tuple[str, int]:
         if known is None:
             db.session.add(Registration(device_id=device.id, card_id=card.id))
             db.session.flush()
-            _card_event("card.installed", card.id, device)
+            _card_event("installed", card.id, device)
         db.session.commit()
     except IntegrityError:  # the same phone registering twice at the same moment
         db.session.rollback()
@@ -115,7 +109,7 @@ def unregister(device_id: str, pass_type: str, serial: str) -> tuple[str, int]:
             delete(Registration).where(Registration.device_id == device.id, Registration.card_id == card.id)
         ).rowcount  # type: ignore[attr-defined]
         if removed:
-            _card_event("card.removed", card.id, device, reason="unregistered")
+            _card_event("removed", card.id, device, reason="unregistered")
         remaining = db.session.scalar(select(func.count(Registration.id)).where(Registration.device_id == device.id))
         if not remaining:
             db.session.delete(device)
@@ -151,7 +145,7 @@ def _forget_voided(library_id: str, card_ids: list[int]) -> None:
             delete(Registration).where(Registration.device_id == device.id, Registration.card_id == card_id)
         ).rowcount  # type: ignore[attr-defined]
         if removed:
-            _card_event("card.removed", card_id, device, reason="voided")
+            _card_event("removed", card_id, device, reason="voided")
     if not db.session.scalar(select(func.count(Registration.id)).where(Registration.device_id == device.id)):
         db.session.delete(device)
     db.session.commit()

@@ -11,7 +11,7 @@ from typing import Any, Literal, overload
 from sqlalchemy import and_, delete, exists, func, insert, or_, select, tuple_, update
 from sqlalchemy.orm import aliased
 
-from app.events import emit
+from app.events import card_moved
 from app.extensions import db
 from app.models import Card, Device, Member, OutboxJob, PushAttempt, Registration
 from app.models._common import utcnow
@@ -171,13 +171,14 @@ def settle(worker: str, jobs: list[Claimed], results: dict[str, PushResult]) -> 
 def _removed_from(device_ids: set[int]) -> None:
     """A `card.removed` event for every card the vanished devices held, before they are deleted."""
     held = db.session.execute(
-        select(Registration.device_id, Card.id, Member.id, Member.program_id, Member.merchant_id)
-        .join(Card, Card.id == Registration.card_id).join(Member, Member.id == Card.member_id)
-        .where(Registration.device_id.in_(device_ids))
+        select(Registration.device_id, Registration.card_id, Device.platform)
+        .join(Device, Device.id == Registration.device_id).where(Registration.device_id.in_(device_ids))
     ).all()
-    for device_id, card_id, member_id, program_id, merchant_id in held:
-        emit("card.removed", merchant_id, {"member_id": member_id, "program_id": program_id, "card_id": card_id,
-                                           "device_id": device_id, "reason": "device_gone"})
+    by_device: dict[tuple[int, str], list[int]] = {}
+    for device_id, card_id, platform in held:
+        by_device.setdefault((device_id, platform), []).append(card_id)
+    for (device_id, platform), card_ids in by_device.items():
+        card_moved("removed", card_ids, device_id, platform, reason="device_gone")
 
 
 def prune_attempts(keep: int) -> None:

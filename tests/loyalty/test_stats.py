@@ -12,7 +12,7 @@ from sqlalchemy import event, insert, select
 
 from app.extensions import db
 from app.loyalty.stats import DayCount, TierCount, program_stats
-from app.models import Card, Device, LedgerEntry, Member, Program, PushAttempt, Registration, Reward, RewardCode
+from app.models import Card, CardEvent, Device, LedgerEntry, Member, Program, PushAttempt, Registration, Reward, RewardCode
 from app.models._common import utcnow
 from tests.conftest import Api, new_merchant
 
@@ -78,7 +78,8 @@ def test_every_figure_matches_the_hand_count(program: dict[str, Any], owner: Api
     _install(ada_card, "phone-a")
     _install(ada_card, "watch-a")
     _install(bea_card, "phone-b")
-    db.session.add_all([PushAttempt(card_id=cid_card, attempt=1, outcome="unregistered"),
+    db.session.add_all([CardEvent(program_id=program["id"], card_id=cid_card, kind="installed"),
+                        CardEvent(program_id=program["id"], card_id=cid_card, kind="removed", reason="unregistered"),
                         PushAttempt(card_id=ada_card, attempt=1, outcome="delivered")])
     # Another program of the same merchant must not leak into these figures.
     other = owner.post("/programs", {"name": "Other Club"}).get_json()

@@ -173,3 +173,18 @@ def test_garbage_gets_a_4xx_json_answer(client: FlaskClient, card: Card, method:
                            headers={"Authorization": f"ApplePass {card.auth_token}", "If-Modified-Since": "yesterday"})
     assert 400 <= response.status_code < 500, response.status_code
     assert set(response.get_json()["error"]) == {"code", "message"}
+
+
+def test_installs_and_removals_are_counted(owner: Api, program: dict[str, Any], phone: Phone, card: Card,
+                                           client: FlaskClient) -> None:
+    from app.models import CardEvent
+
+    watch = Phone(client, device="watch01", push_token="ef" * 32)
+    phone.register(card.serial_number, card.auth_token)
+    watch.register(card.serial_number, card.auth_token)
+    phone.register(card.serial_number, card.auth_token)  # known already: not a second install
+    phone.unregister(card.serial_number, card.auth_token)
+    events = db.session.execute(select(CardEvent.kind, CardEvent.reason).order_by(CardEvent.id)).all()
+    assert [tuple(e) for e in events] == [("installed", None), ("installed", None), ("removed", "unregistered")]
+    stats = owner.get(f"/programs/{program['id']}/stats").get_json()
+    assert (stats["cards_installed"], stats["cards_removed"]) == (1, 1)
