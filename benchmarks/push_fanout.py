@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import os
 import secrets
 import sys
 import tempfile
@@ -28,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
 
-from benchmarks._harness import FLASK, ROOT, base_env, free_port, process  # noqa: E402
+from benchmarks._harness import FLASK, base_env, free_port, process  # noqa: E402
 from benchmarks.apns_ceiling import Bare, _pin, _serve  # noqa: E402
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -14,7 +14,7 @@ from werkzeug.http import http_date
 from app.errors import ApiError
 from app.events import card_moved
 from app.extensions import db
-from app.models import Card, Device, DeviceLog, Member, Registration
+from app.models import Card, Device, DeviceLog, Registration
 from app.models._common import utcnow
 from app.passkit import bp
 from app.passkit.logs import MAX_MESSAGES_PER_REQUEST, parse

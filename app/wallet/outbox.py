@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased
 
 from app.events import card_moved
 from app.extensions import db
-from app.models import Card, Device, Member, OutboxJob, PushAttempt, Registration
+from app.models import Device, OutboxJob, PushAttempt, Registration
 from app.models._common import utcnow
 from passes.apple.apns import Outcome, PushResult, retry_delay
 

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import Card, Member, OutboxJob, Program
@@ -15,6 +13,7 @@ from app.models._common import utcnow
 from app.wallet.apple import card_spec
 from tests.conftest import Api, new_merchant
 from tests.passkit.conftest import Phone
+from tests.support.queries import statements
 
 
 def _enrol(owner: Api, program: dict[str, Any], name: str, **extra: Any) -> int:
@@ -143,23 +142,9 @@ def test_inactive_and_birthday_segments_write_their_members(owner: Api, program:
                         crowd["Dario"]: None, crowd["Erased"]: None}
 
 
-@contextmanager
-def _statements() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-
-
 def test_sending_takes_the_same_statements_for_any_segment_size(owner: Api, program: dict[str, Any]) -> None:
     def send() -> int:
-        with _statements() as seen:
+        with statements() as seen:
             response = owner.post(f"/programs/{program['id']}/messages",
                                   {"text": "Hi", "segment": {"type": "tier", "tier": "Bronze"}})
         assert response.status_code == 202

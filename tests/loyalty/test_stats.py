@@ -1,20 +1,19 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 
 from app.extensions import db
 from app.loyalty.stats import DayCount, TierCount, program_stats
 from app.models import Card, CardEvent, Device, LedgerEntry, Member, Program, PushAttempt, Registration, Reward, RewardCode
 from app.models._common import utcnow
 from tests.conftest import Api, new_merchant
+from tests.support.queries import statements
 
 DAY = timedelta(days=1)
 
@@ -140,23 +139,9 @@ def _crowd(program: Program, first: int, count: int) -> None:
     db.session.commit()
 
 
-@contextmanager
-def _statements() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-
-
 def _count_statements(program: dict[str, Any]) -> tuple[int, int]:
     loaded = _program(program)
-    with _statements() as seen:
+    with statements() as seen:
         stats = program_stats(loaded)
     return len(seen), stats.members
 
