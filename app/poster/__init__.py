@@ -23,7 +23,7 @@ IMAGE_CACHE = "public, max-age=86400"
 
 
 def _program(slug: str) -> Program:
-    program = db.session.scalar(select(Program).where(Program.slug == slug))
+    program: Program | None = db.session.scalar(select(Program).where(Program.slug == slug))
     if program is None:
         abort(404)
     return program
@@ -33,7 +33,8 @@ def _image(data: bytes, mimetype: str) -> Response:
     response = Response(data, mimetype=mimetype)
     response.headers["Cache-Control"] = IMAGE_CACHE
     response.add_etag()
-    return response.make_conditional(request)
+    response.make_conditional(request)  # turns itself into a 304 when the ETag matches
+    return response
 
 
 @bp.get("/join/<slug>/qr.svg")

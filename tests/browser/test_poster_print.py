@@ -12,10 +12,10 @@ from PIL import Image
 from tests.browser.conftest import LiveServer
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Page, ViewportSize
 
 # A4 at CSS's 96 px per inch: 210 × 297 mm.
-A4_VIEWPORT = {"width": 794, "height": 1123}
+A4_VIEWPORT: ViewportSize = {"width": 794, "height": 1123}
 
 
 def pdf_page_count(pdf: bytes) -> int:
