@@ -1,0 +1,20 @@
+"""The page's language: the browser's when we speak it, else the program's, else English."""
+from __future__ import annotations
+
+from flask import g, has_request_context, request
+from flask_babel import Babel
+
+LANGUAGES = ("it", "en")
+babel = Babel()
+
+
+def offered_language() -> str | None:
+    """The best of our languages that the browser asks for (`it-IT` counts as `it`)."""
+    return request.accept_languages.best_match(LANGUAGES)
+
+
+def select_locale() -> str:
+    if not has_request_context():  # a CLI command rendering text: the source language
+        return "en"
+    program_locale = g.get("program_locale")
+    return offered_language() or (program_locale if program_locale in LANGUAGES else "en")

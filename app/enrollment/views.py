@@ -1,0 +1,184 @@
+"""`/join/<slug>`: the form, the page that follows, the shop's logo, friendly error pages."""
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from flask import abort, g, redirect, render_template, request, url_for
+from flask_babel import get_locale, refresh
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from app.enrollment import bp
+from app.enrollment.forms import JoinForm, parse_birthday
+from app.enrollment.limits import join_rate, limiter
+from app.enrollment.links import LinkExpired, card_from_token, card_links, card_token
+from app.extensions import db
+from app.loyalty.enrollment import Applicant, enroll, normalize_email
+from app.loyalty.errors import InvalidValue, MemberExists
+from app.mail import Mail, send
+from app.models import Card, Member, Program
+from passes.apple.artwork import default_images, initials
+
+FIELD_OF = {"consent.terms": "terms"}  # enroll()'s field names that differ from the form's
+
+
+@bp.before_request
+def _fresh_locale() -> None:
+    """Flask-Babel caches the locale on `g`, which outlives a request when an app context was
+    already pushed (tests, scripts): each join request chooses its language anew."""
+    g.program_locale = None
+    refresh()
+
+
+def _find_program(slug: str) -> Program | None:
+    program = db.session.scalar(select(Program).where(Program.slug == slug[:64]))
+    g.program_locale = program.locale if program else None
+    return program
+
+
+def _program(slug: str) -> Program:
+    program = _find_program(slug)
+    if program is None:
+        abort(404)
+    return program
+
+
+def logo_data_uri(program: Program) -> str:
+    """The program's default artwork, inline: one round trip fewer on a weak connection."""
+    name = program.organization_name or program.name
+    png = default_images(initials(name), program.background_color, program.foreground_color)["logo@2x.png"]
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _page(template: str, program: Program | None, status: int = 200, **context: Any) -> Response:
+    logo = logo_data_uri(program) if program else None
+    html = render_template(template, program=program, logo=logo, lang=str(get_locale()), **context)
+    response = Response(html, status=status, mimetype="text/html")
+    response.vary.add("Accept-Language")
+    return response
+
+
+def valid_referral(program: Program, code: str | None) -> str | None:
+    """The code when it belongs to a member of this program; anything else is dropped quietly."""
+    code = (code or "").strip().upper()[:16]
+    if not code:
+        return None
+    found = db.session.scalar(select(Member.referral_code).where(
+        Member.program_id == program.id, Member.referral_code == code, Member.erased_at.is_(None)))
+    return found
+
+
+@bp.route("/join/<slug>", methods=["GET", "POST"])
+@limiter.limit(join_rate, methods=["POST"])
+def join(slug: str) -> Response:
+    program = _program(slug)
+    form = JoinForm()
+    if request.method == "GET":
+        form.ref.data = valid_referral(program, request.args.get("ref"))
+    elif form.validate_on_submit():
+        card = _enroll_or_find(program, form)
+        if card is not None:
+            _send_card_mail(program, card)
+            return redirect(url_for(".joined", slug=program.slug, token=card_token(card)), 303)
+    return _page("enrollment/join.html", program, 422 if form.errors else 200, form=form)
+
+
+def _applicant(program: Program, form: JoinForm) -> Applicant:
+    return Applicant(
+        name=form.name.data or "",
+        email=form.email.data or "",
+        phone=(form.phone.data or "").strip() or None,
+        birthday=parse_birthday(form.birthday.data) if form.birthday.data else None,
+        terms=bool(form.terms.data),
+        marketing=bool(form.marketing.data),
+        referral_code=valid_referral(program, form.ref.data),
+        source="join",
+    )
+
+
+def _enroll_or_find(program: Program, form: JoinForm) -> Card | None:
+    """The new member's card, or the card the address already holds: never a second one."""
+    applicant = _applicant(program, form)
+    try:
+        member = enroll(program, applicant)
+        db.session.commit()
+    except MemberExists:
+        db.session.rollback()
+        member = _existing(program, applicant.email)
+    except InvalidValue as exc:  # a rule the form's own checks did not anticipate
+        db.session.rollback()
+        field = getattr(form, FIELD_OF.get(exc.field or "", exc.field or ""), form.name)
+        field.errors = [*field.errors, _("Check this value.")]
+        return None
+    return member.card
+
+
+def _existing(program: Program, email: str) -> Member:
+    member = db.session.scalar(select(Member).where(
+        Member.program_id == program.id, Member.email == normalize_email(email)))
+    if member is None:  # the row that clashed is gone again (erased between two statements)
+        abort(409)
+    return member
+
+
+def _send_card_mail(program: Program, card: Card) -> None:
+    links = card_links(card)
+    context = {"program": program, "links": links, "lang": str(get_locale())}
+    send(Mail(
+        to=card.member.email,
+        subject=_("Your %(shop)s card", shop=program.organization_name or program.name),
+        text=render_template("enrollment/email.txt", **context),
+        html=render_template("enrollment/email.html", **context),
+    ))
+
+
+@bp.get("/join/<slug>/card/<token>")
+def joined(slug: str, token: str) -> Response:
+    program = _program(slug)
+    try:
+        card = card_from_token(token)
+    except LinkExpired:
+        return _message(program, 410, _("This link has expired. Join again with the same e-mail to get your card back."))
+    if card is None or card.program_id != program.id:
+        abort(404)
+    response = _page("enrollment/joined.html", program, buttons=card_links(card, request.user_agent.string))
+    response.vary.add("User-Agent")
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"  # the address is a key to the card
+    return response
+
+
+def _message(program: Program | None, status: int, text: str) -> Response:
+    return _page("enrollment/message.html", program, status, code=status, text=text)
+
+
+def _program_of_request() -> Program | None:
+    slug = (request.view_args or {}).get("slug")
+    return _find_program(slug) if slug else None
+
+
+@bp.errorhandler(404)
+def not_found(exc: HTTPException) -> Response:
+    return _message(None, 404, _("There is no loyalty card here. Check the address or scan the shop's QR code again."))
+
+
+@bp.errorhandler(429)
+def too_many(exc: HTTPException) -> Response:
+    response = _message(_program_of_request(), 429, _("Too many attempts from this connection. Wait a minute and try again."))
+    response.headers["Retry-After"] = "60"
+    return response
+
+
+@bp.errorhandler(CSRFError)
+def form_expired(exc: CSRFError) -> Response:
+    """The page sat open too long (or cookies are off): the same form again, input kept."""
+    program = _program_of_request()
+    if program is None:
+        return not_found(exc)
+    form = JoinForm()  # bound to what was sent, with a fresh token to send it again
+    form.form_errors.append(_("This page was open for too long. Check your details and send them again."))
+    return _page("enrollment/join.html", program, 400, form=form)

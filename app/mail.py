@@ -1,0 +1,68 @@
+"""Outgoing e-mail over SMTP, configured by SMTP_* and MAIL_FROM.
+
+Sent only after the database commit, with a short timeout: a slow or broken mail server costs
+the customer a few seconds at most and never their enrolment. Failures are logged.
+"""
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from flask import current_app
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Mail:
+    to: str
+    subject: str
+    text: str
+    html: str
+
+
+def masked(address: str) -> str:
+    """Enough of an address to tell log lines apart without writing it down whole."""
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def build_message(mail: Mail, sender: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = mail.to
+    message["Subject"] = mail.subject
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].strip(" >"))
+    message.set_content(mail.text)
+    message.add_alternative(mail.html, subtype="html")
+    return message
+
+
+def _deliver(message: EmailMessage) -> None:
+    config = current_app.config
+    with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT"]) as smtp:
+        if config["SMTP_STARTTLS"]:
+            smtp.starttls(context=ssl.create_default_context())
+        if config["SMTP_USER"]:
+            smtp.login(config["SMTP_USER"], config["SMTP_PASSWORD"])
+        smtp.send_message(message)
+
+
+def send(mail: Mail) -> bool:
+    """True when the server accepted the message; False (and a log line) otherwise."""
+    config = current_app.config
+    if not config.get("SMTP_HOST"):
+        log.info("SMTP_HOST is not set: no e-mail sent to %s", masked(mail.to))
+        return False
+    try:
+        _deliver(build_message(mail, config["MAIL_FROM"]))
+    except (OSError, smtplib.SMTPException) as exc:  # OSError covers refusals and time-outs
+        log.warning("e-mail to %s not sent: %s: %s", masked(mail.to), type(exc).__name__, exc)
+        return False
+    log.info("e-mail sent to %s", masked(mail.to))
+    return True
