@@ -8,6 +8,8 @@ Fixtures for tests here: `live_server` (`.url`), `page` (a fresh desktop tab), `
 (a tab in a new browser context: phone viewport, locale, downloads...), `artifacts` (the git-ignored
 folder for screenshots). The root fixtures `owner`, `program`, `member` work as everywhere, and the
 app's PUBLIC_URL is the live server's address, so every link the app hands out opens in the browser.
+While a browser module runs, the main thread cannot call asyncio.run(): start asyncio helpers
+(an SMTP server, say) in their own thread, as aiosmtpd's Controller does.
 """
 from __future__ import annotations
 
@@ -102,7 +104,10 @@ def live_server(app: Flask, _listener: LiveServer) -> Iterator[LiveServer]:
     _listener.stop()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while Playwright's sync API is started it marks its event loop as
+# running in this thread, so any later test calling asyncio.run() would fail. Stopping it at the
+# end of each browser module hands the thread back clean; one Chromium launch per module is cheap.
+@pytest.fixture(scope="module")
 def _playwright() -> Iterator[Playwright]:
     try:
         from playwright.sync_api import sync_playwright
@@ -117,7 +122,7 @@ def _playwright() -> Iterator[Playwright]:
         playwright.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(_playwright: Playwright) -> Iterator[Browser]:
     from playwright.sync_api import Error
 
