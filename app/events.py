@@ -42,7 +42,7 @@ def emit(event: str, merchant_id: int, data: dict[str, Any]) -> int:
     return len(subscribed)
 
 
-def card_moved(kind: str, card_ids: list[int], device_id: int, platform: str, reason: str | None = None) -> None:
+def card_moved(kind: str, card_ids: list[int], device_id: int | None, platform: str, reason: str | None = None) -> None:
     """Cards installed on or removed from a device: kept for the figures, told to the webhooks."""
     if not card_ids:
         return

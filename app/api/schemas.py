@@ -156,7 +156,8 @@ MEMBER: Schema = {
         "referral_code": {"type": "string"},
         "referral_url": {"type": "string", "format": "uri", "description": "invitation link; add .svg for its QR code"},
         "pass_url": {"type": "string", "format": "uri"},
-        "google_save_url": {"type": "string", "format": "uri"},
+        "google_save_url": {"type": "string", "format": "uri",
+                            "description": "only when Google Wallet is configured; opening it saves the card to Google Wallet"},
         "created_at": {"type": "string", "format": "date-time"},
     },
 }

@@ -13,6 +13,7 @@ from app.loyalty.programs import RULE_FIELDS
 from app.models import LedgerEntry, Member, Program, Tier
 from app.passdl import pass_url
 from app.wallet.apple import referral_url
+from app.wallet.google import google_enabled, google_save_link
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -87,6 +88,7 @@ def member_json(member: Member, sums: Totals | None = None) -> dict[str, Any]:
         "referral_code": member.referral_code,
         "referral_url": referral_url(member),
         "pass_url": pass_url(member.card),
+        **({"google_save_url": google_save_link(member.card)} if google_enabled() else {}),
         "created_at": iso(member.created_at),
     }
 

@@ -23,7 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.models import Card, ChangeCounter, OutboxJob, Registration
+from app.models import Card, CardEvent, ChangeCounter, OutboxJob, Registration
 from app.models._common import UTCDateTime, utcnow
 
 CARDS_KEY = "tessera.changed_cards"
@@ -131,6 +131,28 @@ def _queue_pushes(session: Session, which: Any, min_interval: float) -> None:
     mark_queued(session)
 
 
+def _queue_google(session: Session, which: Any) -> None:
+    """One pending `google` job per changed card saved to Google Wallet (its save callback left
+    an "installed" card event), folded into a pending one, so the worker PATCHes its object."""
+    now = utcnow()
+    saved = select(CardEvent.id).where(CardEvent.card_id == Card.id, CardEvent.kind == "installed",
+                                       CardEvent.reason == "google").exists()
+    cards = select(literal("google"), cast(Card.id, String), Card.id, literal("pending"), literal(0),
+                   literal(now, UTCDateTime), literal(now, UTCDateTime)).where(which, saved)
+    maker = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    columns = ["kind", "dedupe_key", "card_id", "status", "attempts", "available_at", "created_at"]
+    statement = maker(OutboxJob).from_select(columns, cards).on_conflict_do_nothing(
+        index_elements=["kind", "dedupe_key"], index_where=text("status = 'pending'")
+    )
+    if session.execute(statement).rowcount:  # type: ignore[attr-defined]
+        mark_queued(session)
+
+
+def _google_enabled() -> bool:
+    config = current_app.config if has_app_context() else {}
+    return bool(config.get("GOOGLE_ISSUER_ID") and config.get("GOOGLE_SERVICE_ACCOUNT_FILE"))
+
+
 def _space_recent(session: Session, which: Any, now: datetime, gap: timedelta) -> None:
     """Jobs for a card pushed to the same device less than `gap` ago wait until the gap is over."""
     recent = session.execute(
@@ -175,6 +197,8 @@ def _before_commit(session: Session) -> None:
     which = _which(cards, programs, member_queries)
     interval = current_app.config.get("PUSH_MIN_INTERVAL", DEFAULT_MIN_INTERVAL) if has_app_context() else DEFAULT_MIN_INTERVAL
     _queue_pushes(session, which, interval)
+    if _google_enabled():
+        _queue_google(session, which)
     _stamp(session, which)
 
 

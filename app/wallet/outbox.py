@@ -78,6 +78,20 @@ def claim(worker: str, limit: int, lease_seconds: float, kind: str = KIND) -> li
     return _claim_pushes(worker, limit, lease_seconds)
 
 
+@dataclass(frozen=True)
+class ClaimedCard:
+    job_id: int
+    card_id: int
+    attempt: int
+
+
+def claim_cards(worker: str, limit: int, lease_seconds: float, kind: str) -> list[ClaimedCard]:
+    """Take up to `limit` due per-card jobs of `kind` (a Google object to PATCH) and commit."""
+    taken = _take(worker, limit, lease_seconds, kind)
+    db.session.commit()
+    return [ClaimedCard(r.id, r.card_id, r.attempts) for r in taken if r.card_id is not None]
+
+
 def _claim_pushes(worker: str, limit: int, lease_seconds: float) -> list[Claimed]:
     now = utcnow()
     rows = _take(worker, limit, lease_seconds, KIND)

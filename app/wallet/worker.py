@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from app.extensions import db
 from app.wallet import outbox
 from app.wallet.changes import on_outbox_commit
+from app.wallet.google_delivery import run_batch as deliver_google
 from app.webhooks.delivery import WebhookSender
 from app.webhooks.delivery import run_batch as deliver_webhooks
 from passes.apple.apns import ApnsSender, CertificateAuth, PushResult, TokenAuth
@@ -66,6 +67,7 @@ class PushWorker:
         with self.app.app_context():
             handled = self._pushes()
             handled += deliver_webhooks(self.name, self.webhooks, self.batch_size, self.lease_seconds)
+            handled += deliver_google(self.name, self.batch_size, self.lease_seconds)
             if handled:
                 self._batches += 1
                 if self._batches % 100 == 0:
