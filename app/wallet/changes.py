@@ -135,8 +135,8 @@ def _queue_google(session: Session, which: Any) -> None:
     """One pending `google` job per changed card saved to Google Wallet (its save callback left
     an "installed" card event), folded into a pending one, so the worker PATCHes its object."""
     now = utcnow()
-    saved = select(CardEvent.id).where(CardEvent.card_id == Card.id, CardEvent.kind == "installed",
-                                       CardEvent.reason == "google").exists()
+    # Uncorrelated, so the database reads the Google installs once (a semi-join), not per card.
+    saved = Card.id.in_(select(CardEvent.card_id).where(CardEvent.kind == "installed", CardEvent.reason == "google"))
     cards = select(literal("google"), cast(Card.id, String), Card.id, literal("pending"), literal(0),
                    literal(now, UTCDateTime), literal(now, UTCDateTime)).where(which, saved)
     maker = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
