@@ -132,12 +132,19 @@ class Config:
         self.GOOGLE_TOKEN_URL = _public_url_like(
             env, "GOOGLE_TOKEN_URL", "https://oauth2.googleapis.com/token"
         )
+        self.GOOGLE_CALLBACK_KEYS_URL = _public_url_like(
+            env, "GOOGLE_CALLBACK_KEYS_URL", "https://pay.google.com/gp/m/issuer/keys"
+        )
+        _check_google(self.GOOGLE_ISSUER_ID, self.GOOGLE_SERVICE_ACCOUNT_FILE)
         self.PASS_URL_MAX_AGE = _int(env, "PASS_URL_MAX_AGE", 7 * 24 * 3600, 60, 365 * 24 * 3600)
         self.MAX_CONTENT_LENGTH = _int(env, "MAX_REQUEST_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024)
         self.EMBEDDED_WORKER = env.get("TESSERA_EMBEDDED_WORKER", "").strip() == "1"
         self.PUSH_MIN_INTERVAL = _float(env, "PUSH_MIN_INTERVAL", 1.0, 0.0, 3600.0)
         self.PUSH_HISTORY_LIMIT = _int(env, "PUSH_HISTORY_LIMIT", 100_000, 100, 100_000_000)
         self.APNS_MAX_STREAMS = _int(env, "APNS_MAX_STREAMS", 100, 1, 1000)
+        self.RATELIMIT_STORAGE_URI = _storage_uri(env.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://")
+        self.JOIN_RATE_LIMIT = _rate_limit(env, "JOIN_RATE_LIMIT", "10 per minute")
+        self._mail_settings(env)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = self.PUBLIC_URL.startswith("https://")
@@ -145,6 +152,20 @@ class Config:
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": self.SQLALCHEMY_DATABASE_URI.startswith("postgresql")}
         self.PASSWORD_HASH_COST = "normal"
         self._check_apns_token(env)
+
+    def _mail_settings(self, env: Mapping[str, str]) -> None:
+        """SMTP for the card e-mail sent after joining; no SMTP_HOST means no e-mail (logged)."""
+        self.SMTP_HOST = env.get("SMTP_HOST", "").strip() or None
+        self.SMTP_PORT = _int(env, "SMTP_PORT", 587, 1, 65535)
+        self.SMTP_USER = env.get("SMTP_USER", "").strip() or None
+        self.SMTP_PASSWORD = env.get("SMTP_PASSWORD", "")
+        self.SMTP_STARTTLS = _flag(env, "SMTP_STARTTLS", True)
+        self.SMTP_TIMEOUT = _float(env, "SMTP_TIMEOUT", 5.0, 0.1, 120.0)
+        self.MAIL_FROM = env.get("MAIL_FROM", "").strip() or None
+        if self.SMTP_HOST and not self.MAIL_FROM:
+            raise ConfigError("MAIL_FROM is required when SMTP_HOST is set (e.g. 'Shop <cards@shop.example>')")
+        if self.MAIL_FROM and "@" not in self.MAIL_FROM:
+            raise ConfigError(f"MAIL_FROM must be an e-mail address, got {self.MAIL_FROM!r}")
 
     def _check_apns_token(self, env: Mapping[str, str]) -> None:
         if self.APNS_AUTH != "token":
@@ -161,12 +182,55 @@ class Config:
         return {k: v for k, v in vars(self).items() if k.isupper()}
 
 
+def _check_google(issuer_id: str | None, account_file: str | None) -> None:
+    """A wrong issuer id or key file would only show when the first card is saved: stop now."""
+    from passes.google.account import ServiceAccountError, load_service_account
+
+    if issuer_id is not None and not issuer_id.isdigit():
+        raise ConfigError(f"GOOGLE_ISSUER_ID must be the number of your Google Wallet issuer, got {issuer_id!r}")
+    if account_file is None:
+        return
+    try:
+        load_service_account(Path(account_file).read_text(encoding="utf-8"))
+    except (ServiceAccountError, UnicodeDecodeError) as exc:
+        reason = str(exc) if isinstance(exc, ServiceAccountError) else "is not UTF-8 text"
+        raise ConfigError(f"GOOGLE_SERVICE_ACCOUNT_FILE {account_file!r} {reason} (a service-account key JSON "
+                          "with client_email and private_key)") from None
+
+
 def _public_url_like(env: Mapping[str, str], name: str, default: str) -> str:
     raw = env.get(name, "").strip() or default
     parts = urlsplit(raw)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         raise ConfigError(f"{name} must be an absolute http(s) URL, got {raw!r}")
     return raw.rstrip("/")
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in {"1", "0", "true", "false", "yes", "no"}:
+        raise ConfigError(f"{name} must be 1 or 0, got {raw!r}")
+    return raw in {"1", "true", "yes"}
+
+
+def _storage_uri(raw: str) -> str:
+    scheme = urlsplit(raw).scheme
+    if scheme not in {"memory", "redis", "rediss", "redis+sentinel", "redis+cluster", "memcached"}:
+        raise ConfigError(f"RATELIMIT_STORAGE_URI must be memory:// or a redis:// URL, got {raw!r}")
+    return raw
+
+
+def _rate_limit(env: Mapping[str, str], name: str, default: str) -> str:
+    from limits import parse
+
+    raw = env.get(name, "").strip() or default
+    try:
+        parse(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must read like '10 per minute', got {raw!r}") from None
+    return raw
 
 
 class TestingConfig(Config):

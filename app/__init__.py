@@ -29,24 +29,32 @@ def create_app(config: Config | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from app.database import init_database
+    from app.enrollment import init_app as init_enrollment
     from app.extensions import csrf
     from app.wallet.apple import init_signer
 
     init_database(app)
     csrf.init_app(app)
+    init_enrollment(app)
     init_signer(app)
 
 
 def register_blueprints(app: Flask) -> None:
     from app.api import bp as api_bp
     from app.dashboard import bp as dashboard_bp
+    from app.enrollment import bp as enrollment_bp
+    from app.google_callbacks import bp as google_bp
     from app.passdl import bp as passdl_bp
     from app.passkit import bp as passkit_bp
+    from app.poster import bp as poster_bp
 
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(dashboard_bp, url_prefix="/dashboard")
+    app.register_blueprint(enrollment_bp)
+    app.register_blueprint(google_bp)
     app.register_blueprint(passdl_bp)
     app.register_blueprint(passkit_bp, url_prefix="/passkit")
+    app.register_blueprint(poster_bp)
 
     @app.get("/")
     def index() -> Response:
