@@ -68,6 +68,7 @@ def test_joining_gives_the_wallet_links_and_a_valid_pass(program: dict[str, Any]
     assert page.status_code == 200 and "La tua carta è pronta" in page.text and "Aggiungi a Apple Wallet" in page.text
     assert page.headers["Cache-Control"] == "private, no-store"
     assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert "e-mail" not in page.text  # no SMTP configured: the page does not claim an e-mail went out
     [apple] = links(page.text)  # Google Wallet is not configured: only Apple's
     download = client.get(path(apple))
     pass_json = check_pkpass_like_a_phone(download.data, pass_type_identifier="pass.dev.tessera.example",
