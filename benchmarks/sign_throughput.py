@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from passes.apple import PassField, PassSigner, StoreCardSpec, build_pkpass, default_images, initials  # noqa: E402
 from passes.apple.model import wallet_pass  # noqa: E402
 from passes.apple.strings import encode_pass_strings  # noqa: E402
-from tests.passes.helpers import LOCALIZATIONS  # noqa: E402
+from tests.passes import helpers  # noqa: E402
 
 CERTS = ROOT / "certs" / "example"
 PASSWORD = "tessera-example"
@@ -62,35 +62,18 @@ def strip_png(target: int = 100_000) -> bytes:
 
 
 def make_spec(serial: int = 0) -> StoreCardSpec:
-    name = "Caffè Rossi"
-    images = dict(default_images(initials(name), "#6b3e26", "#fff4e6"))
+    """The test suite's pass, with a strip image and a member of its own."""
+    images = dict(default_images(initials("Caffè Rossi"), "#6b3e26", "#fff4e6"))
     images["strip@2x.png"] = STRIP
-    return StoreCardSpec(
-        pass_type_identifier=PASS_TYPE,
-        team_identifier=TEAM,
+    return helpers.make_spec(
         serial_number=f"TESSERA-{serial:012d}",
-        authentication_token="k7Q2vX9pL4mN8rT1wZ5yB3cD",
-        web_service_url="https://cards.example.com/passkit",
-        organization_name=name,
-        description="Caffè Rossi loyalty card",
-        logo_text=name,
-        background_color="#6b3e26",
-        foreground_color="#fff4e6",
-        label_color="rgb(240, 200, 160)",
-        barcode_message="TES-0001-2345",
-        barcode_alt_text="TES 0001 2345",
         header_fields=(PassField("points", "points_label", 120 + serial, "points_changed"),),
-        primary_fields=(PassField("member", "member_label", "Maria Bianchi"),),
-        secondary_fields=(PassField("tier", "tier_label", "Gold"),),
-        auxiliary_fields=(PassField("card", "card_label", "TES-0001-2345"),),
         back_fields=(
             PassField("terms", "terms_label", "Points expire after 12 months without purchases."),
             PassField("contact", "contact_label", "Via Roma 1, Milano · +39 02 1234567"),
         ),
-        localizations=LOCALIZATIONS,
         images=images,
     )
-
 
 STRIP = strip_png()
 
