@@ -1,4 +1,5 @@
-"""The page's language: the browser's when we speak it, else the program's, else English."""
+"""The page's language: a signed-in staff member's choice, else the browser's when we speak it,
+else the program's, else English."""
 from __future__ import annotations
 
 from flask import g, has_request_context, request
@@ -16,5 +17,7 @@ def offered_language() -> str | None:
 def select_locale() -> str:
     if not has_request_context():  # a CLI command rendering text: the source language
         return "en"
+    if (chosen := g.get("staff_locale")) in LANGUAGES:
+        return str(chosen)
     program_locale = g.get("program_locale")
     return offered_language() or (program_locale if program_locale in LANGUAGES else "en")

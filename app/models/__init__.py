@@ -1,5 +1,6 @@
 """Every table of the service; importing this module registers them all on the metadata."""
 from app.models.api_key import ApiKey
+from app.models.design import Location, ProgramImage, SentMessage
 from app.models.device import CardEvent, Device, DeviceLog, Registration
 from app.models.ledger import LedgerEntry
 from app.models.member import Card, ConsentEvent, Member
@@ -24,9 +25,12 @@ __all__ = [
     "RewardCode",
     "ConsentEvent",
     "LedgerEntry",
+    "Location",
     "Member",
     "Merchant",
     "Program",
+    "ProgramImage",
+    "SentMessage",
     "StaffUser",
     "Tier",
     "WebhookEndpoint",

@@ -1,0 +1,1 @@
+"""Charts of a program's figures and the devices' Wallet log."""

@@ -1,0 +1,1 @@
+"""Messages to a segment's cards: compose, preview, send, outcomes."""

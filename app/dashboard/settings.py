@@ -1,0 +1,1 @@
+"""The QR poster and its locations."""

@@ -1,0 +1,1 @@
+"""Staff logins (invitations, roles) and API keys."""
