@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test install install-test bench clean
+.PHONY: run test install install-test bench clean vendor
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# Copies the till's QR decoder (and its licences) into app/static/vendor, which is committed.
+vendor: node_modules/.package-lock.json
+	sh scripts/vendor-assets.sh
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test node_modules/.package-lock.json
