@@ -50,6 +50,10 @@ def qr_code_png(slug: str) -> Response:
 @bp.get("/join/<slug>/logo.png")
 def logo_png(slug: str) -> Response:
     program = _program(slug)
+    from app.wallet.program_art import image_data  # the merchant's own logo, at its sharpest
+
+    if (uploaded := image_data(program, "logo", 3)) is not None:
+        return _image(uploaded, "image/png")
     name = program.organization_name or program.name
     return _image(logo(name, program.background_color, program.foreground_color), "image/png")
 

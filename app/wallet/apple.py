@@ -11,6 +11,7 @@ from app.loyalty.ledger import Totals, current_tier, tier_rules, totals
 from app.loyalty.tiers import next_tier
 from app.models import Card, Member, Program
 from app.wallet.expiry_fields import expiry_fields
+from app.wallet.program_art import kind_of, uploaded_images
 from app.wallet.reward_fields import code_fields, reward_goal, stamp_header, stamp_row
 from app.wallet.strings import MESSAGE_CHANGED, NEXT_TIER, NO_TIER, TOP_TIER, change_messages, localizations
 from config import ConfigError
@@ -107,9 +108,16 @@ def _color(program: Program, tier_name: str | None, which: str) -> str:
 
 
 def _artwork(program: Program) -> dict[str, bytes]:
-    return dict(default_images(
+    """The drawn defaults, each kind the merchant uploaded replacing them (a strip only when
+    uploaded). Both sources are cached, so every pass of a program shares the same bytes."""
+    defaults = default_images(
         initials(program.organization_name or program.name), program.background_color, program.foreground_color
-    ))
+    )
+    uploaded = uploaded_images(program)
+    replaced = {kind_of(name) for name in uploaded}
+    images = {name: data for name, data in defaults.items() if kind_of(name) not in replaced}
+    images.update(uploaded)
+    return images
 
 
 def card_spec(card: Card, state: CardState | None = None) -> StoreCardSpec:
