@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -148,6 +149,7 @@ class Config:
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = self.PUBLIC_URL.startswith("https://")
+        self.PERMANENT_SESSION_LIFETIME = timedelta(hours=12)  # a working day, then sign in again
         # A network database may drop idle connections; a local SQLite file never does.
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": self.SQLALCHEMY_DATABASE_URI.startswith("postgresql")}
         self.PASSWORD_HASH_COST = "normal"
