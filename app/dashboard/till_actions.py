@@ -78,12 +78,12 @@ def _given(card: Card, redemption: Redemption) -> Done:
     if now and code.status == "issued":
         use_code(g.staff.merchant_id, code.code)
     if now:
-        detail = _("Hand it over now.")
+        detail = _("Hand it over now")
     else:
-        detail = _("Code %(code)s: the member shows it on a later visit.", code=code.code)
+        detail = _("Code %(code)s, for a later visit", code=code.code)
     standing = _standing(card, redemption.balance, current_tier(card.member, totals(card.member_id).earned))
     return Done(title=_("%(reward)s for %(name)s", reward=reward.name, name=card.member.name),
-                detail=f"{detail} {standing}", code="" if now else code.code, card=card.card_number,
+                detail=f"{detail} · {standing}", code="" if now else code.code, card=card.card_number,
                 name=card.member.name, replayed=redemption.replayed)
 
 
@@ -107,5 +107,5 @@ def code_used(card: Card, key: str) -> Done:
     code = use_code(g.staff.merchant_id, typed)
     owner = db.session.get_one(Member, code.member_id)
     return Done(title=_("Code %(code)s used: %(reward)s", code=code.code, reward=code.reward.name),
-                detail=_("For %(name)s. Hand it over now.", name=owner.name), card=card.card_number,
+                detail=_("For %(name)s · hand it over now", name=owner.name), card=card.card_number,
                 name=card.member.name)

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from app.extensions import db
@@ -71,7 +72,8 @@ def _goal(member: Member, program: Program, sums: Totals, tier: str | None) -> s
         missing = (program.stamps_required or 0) - sums.balance
         if missing <= 0:
             return _("Card full: %(reward)s can be given.", reward=stamp_reward_name(program))
-        return _("%(missing)s more stamps for %(reward)s", missing=missing, reward=stamp_reward_name(program))
+        return ngettext("%(num)s more stamp for %(reward)s", "%(num)s more stamps for %(reward)s", missing,
+                        reward=stamp_reward_name(program))
     upcoming = next_reward(member, sums.balance, tier)
     if upcoming is None:
         return _("No reward to aim at yet.")
