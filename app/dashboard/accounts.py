@@ -28,6 +28,10 @@ LOCK_MINUTES = 15
 # Unknown addresses have no row to count on: the rate-limit storage counts them instead, so a
 # locked known address and a guessed unknown one read the same.
 UNKNOWN_LIMIT = parse(f"{MAX_FAILURES} per {LOCK_MINUTES} minutes")
+# Per network address, on top of the per-login lockout: guessing across many e-mails, or
+# flooding someone's inbox with reset links, runs into these.
+LOGIN_RATE = "30 per 5 minutes"
+FORGOT_RATE = "10 per hour"
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -95,6 +99,7 @@ def _attempt(form: LoginForm) -> StaffUser | str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(LOGIN_RATE, methods=["POST"])
 def login() -> str | Response:
     form = LoginForm()
     if form.validate_on_submit():
@@ -118,6 +123,7 @@ def logout() -> Response:
 
 
 @bp.route("/forgot", methods=["GET", "POST"])
+@limiter.limit(FORGOT_RATE, methods=["POST"])
 def forgot() -> str | Response:
     form = ForgotForm()
     if form.validate_on_submit():

@@ -108,3 +108,10 @@ def test_the_login_page_links_to_the_forgotten_password_page(owner: Api, client:
     page = client.get("/dashboard/login").get_data(as_text=True)
     assert 'href="/dashboard/forgot"' in page and 'href="/dashboard/setup"' not in page
     assert 'autocomplete="current-password"' in page
+
+
+def test_one_address_cannot_guess_across_many_logins(owner: Api, client: FlaskClient) -> None:
+    for n in range(30):
+        assert login(client, f"guess{n}@rossi.example", "wrong password").status_code == 200
+    assert login(client, OWNER).status_code == 429
+    assert client.get("/dashboard/login").status_code == 200

@@ -116,3 +116,10 @@ def test_a_reset_lifts_the_lockout(app: Flask, owner: Api, client: FlaskClient) 
 def test_a_bad_email_is_told_beside_the_field(owner: Api, client: FlaskClient) -> None:
     page = client.post("/dashboard/forgot", data={"email": "not-an-address"}).get_data(as_text=True)
     assert 'id="email-error"' in page and 'value="not-an-address"' in page
+
+
+def test_one_address_cannot_flood_inboxes_with_reset_links(owner: Api, client: FlaskClient) -> None:
+    for _ in range(10):
+        assert client.post("/dashboard/forgot", data={"email": OWNER}).status_code == 200
+    assert client.post("/dashboard/forgot", data={"email": OWNER}).status_code == 429
+    assert client.get("/dashboard/forgot").status_code == 200  # the page itself stays open
