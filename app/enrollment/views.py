@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
+from wtforms import HiddenField
 
 from app.enrollment import bp
 from app.enrollment.forms import JoinForm, parse_birthday
@@ -20,10 +21,16 @@ from app.extensions import db
 from app.loyalty.enrollment import Applicant, enroll, normalize_email
 from app.loyalty.errors import InvalidValue, MemberExists
 from app.mail import Mail, send
-from app.models import Card, Member, Program
+from app.models import Card, Location, Member, Program
 from passes.apple.artwork import default_images, initials
 
 FIELD_OF = {"consent.terms": "terms"}  # enroll()'s field names that differ from the form's
+
+
+class LocatedJoinForm(JoinForm):
+    """The join form carrying the QR location (`?at=`) through to the submission, hidden."""
+
+    at = HiddenField()
 
 
 @bp.before_request
@@ -62,6 +69,16 @@ def _page(template: str, program: Program | None, status: int = 200, **context: 
     return response
 
 
+def valid_location(program: Program, code: str | None) -> Location | None:
+    """The program's location with this code; an unknown one is ignored (the member still joins)."""
+    code = (code or "").strip()[:16]
+    if not code:
+        return None
+    location: Location | None = db.session.scalar(
+        select(Location).where(Location.program_id == program.id, Location.code == code))
+    return location
+
+
 def valid_referral(program: Program, code: str | None) -> str | None:
     """The code when it belongs to a member of this program; anything else is dropped quietly."""
     code = (code or "").strip().upper()[:16]
@@ -76,9 +93,11 @@ def valid_referral(program: Program, code: str | None) -> str | None:
 @limiter.limit(join_rate, methods=["POST"])
 def join(slug: str) -> Response:
     program = _program(slug)
-    form = JoinForm()
+    form = LocatedJoinForm()
     if request.method == "GET":
         form.ref.data = valid_referral(program, request.args.get("ref"))
+        location = valid_location(program, request.args.get("at"))
+        form.at.data = location.code if location else None
     elif form.validate_on_submit():
         card = _enroll_or_find(program, form)
         if card is not None:
@@ -87,7 +106,8 @@ def join(slug: str) -> Response:
     return _page("enrollment/join.html", program, 422 if form.errors else 200, form=form)
 
 
-def _applicant(program: Program, form: JoinForm) -> Applicant:
+def _applicant(program: Program, form: LocatedJoinForm) -> Applicant:
+    location = valid_location(program, form.at.data)
     return Applicant(
         name=form.name.data or "",
         email=form.email.data or "",
@@ -97,10 +117,11 @@ def _applicant(program: Program, form: JoinForm) -> Applicant:
         marketing=bool(form.marketing.data),
         referral_code=valid_referral(program, form.ref.data),
         source="join",
+        location_id=location.id if location else None,
     )
 
 
-def _enroll_or_find(program: Program, form: JoinForm) -> Card | None:
+def _enroll_or_find(program: Program, form: LocatedJoinForm) -> Card | None:
     """The new member's card, or the card the address already holds: never a second one."""
     applicant = _applicant(program, form)
     try:
@@ -179,6 +200,6 @@ def form_expired(exc: CSRFError) -> Response:
     program = _program_of_request()
     if program is None:
         return not_found(exc)
-    form = JoinForm()  # bound to what was sent, with a fresh token to send it again
+    form = LocatedJoinForm()  # bound to what was sent, with a fresh token to send it again
     form.form_errors.append(_("This page was open for too long. Check your details and send them again."))
     return _page("enrollment/join.html", program, 400, form=form)

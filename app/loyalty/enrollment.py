@@ -30,6 +30,7 @@ class Applicant:
     marketing: bool = False
     referral_code: str | None = None
     source: str = "api"
+    location_id: int | None = None  # the QR location they scanned (the caller checked it is the program's)
 
 
 def normalize_email(email: str) -> str:
@@ -112,6 +113,7 @@ def enroll(program: Program, applicant: Applicant) -> Member:
         consent_version=version,
         referral_code=_unique(Member.referral_code, lambda: "".join(secrets.choice(REFERRAL_ALPHABET) for _ in range(8))),
         referred_by_id=referrer.id if referrer else None,
+        location_id=applicant.location_id,
     )
     member.consents = [
         ConsentEvent(kind="terms", granted=True, text_version=version, source=applicant.source),

@@ -5,14 +5,14 @@ a member. The join page itself (`/join/<slug>`) lives in app/enrollment.
 """
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, abort, render_template, request
 from sqlalchemy import select
 
 from app.api.serializers import enroll_url
 from app.extensions import db
-from app.models import Program
+from app.models import Location, Program
 from app.poster.qr import logo, qr_png, qr_svg
 from app.poster.text import poster_text
 from passes.apple.colors import parse_color
@@ -29,6 +29,24 @@ def _program(slug: str) -> Program:
     return program
 
 
+def join_link(program: Program, location: Location | None = None) -> str:
+    """The join page's address; a location's adds its code, recorded on the members who join there."""
+    link = enroll_url(program)
+    return f"{link}?{urlencode({'at': location.code})}" if location is not None else link
+
+
+def _location(program: Program) -> Location | None:
+    """The location `?at=` names: none asked, the shop's own code; one not of this program, 404."""
+    code = request.args.get("at")
+    if code is None:
+        return None
+    location: Location | None = db.session.scalar(
+        select(Location).where(Location.program_id == program.id, Location.code == code[:16]))
+    if location is None:
+        abort(404)
+    return location
+
+
 def _image(data: bytes, mimetype: str) -> Response:
     response = Response(data, mimetype=mimetype)
     response.headers["Cache-Control"] = IMAGE_CACHE
@@ -39,12 +57,14 @@ def _image(data: bytes, mimetype: str) -> Response:
 
 @bp.get("/join/<slug>/qr.svg")
 def qr_code_svg(slug: str) -> Response:
-    return _image(qr_svg(enroll_url(_program(slug))), "image/svg+xml")
+    program = _program(slug)
+    return _image(qr_svg(join_link(program, _location(program))), "image/svg+xml")
 
 
 @bp.get("/join/<slug>/qr.png")
 def qr_code_png(slug: str) -> Response:
-    return _image(qr_png(enroll_url(_program(slug))), "image/png")
+    program = _program(slug)
+    return _image(qr_png(join_link(program, _location(program))), "image/png")
 
 
 @bp.get("/join/<slug>/logo.png")
@@ -61,10 +81,12 @@ def logo_png(slug: str) -> Response:
 @bp.get("/join/<slug>/poster")
 def poster(slug: str) -> str:
     program = _program(slug)
-    link = enroll_url(program)
+    location = _location(program)
+    link = join_link(program, location)
     return render_template(
         "poster/poster.html",
         program=program,
+        location=location,
         shop=program.organization_name or program.name,
         link=link,
         short_link=short_link(link),
@@ -74,9 +96,9 @@ def poster(slug: str) -> str:
 
 
 def short_link(url: str) -> str:
-    """What a person types: host and path, without the scheme a browser adds by itself."""
+    """What a person types: host, path and a location's code, without the scheme a browser adds."""
     parts = urlsplit(url)
-    return parts.netloc + parts.path
+    return parts.netloc + parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def _css_colors(program: Program) -> dict[str, str]:
