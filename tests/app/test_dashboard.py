@@ -18,7 +18,7 @@ def test_login_shows_programs_and_members(owner: Api, member: dict[str, Any], cl
     response = _login(client, "OWNER@rossi.example")
     assert response.status_code == 302
     home = client.get("/dashboard/").get_data(as_text=True)
-    assert "Rossi Club" in home and "1 members" in home
+    assert "Rossi Club" in home and "1 member" in home
     page = client.get(f"/dashboard/programs/{member['program_id']}").get_data(as_text=True)
     assert "Giulia Bianchi" in page and member["card_number"] in page
 
