@@ -21,6 +21,7 @@ ROW = 30
 LABEL_WIDTH = 200
 MAX_LABEL = 28
 TICKS = 6
+ALL_TICKS = 10  # up to this many days, every day gets its date under it
 
 
 @dataclass(frozen=True)
@@ -61,9 +62,9 @@ def _axis_top(values: Sequence[Sequence[int]]) -> tuple[int, int]:
     return step, max(step, math.ceil(largest / step) * step)
 
 
-def _open(chart_id: str, title: str, desc: str, height: int) -> str:
+def _open(chart_id: str, title: str, desc: str, height: int, kind: str) -> str:
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{escape(chart_id)}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart {kind}" id="{escape(chart_id)}" role="img" '
         f'viewBox="0 0 {WIDTH} {height}" aria-labelledby="{escape(chart_id)}-title {escape(chart_id)}-desc" '
         f'preserveAspectRatio="xMidYMid meet">'
         f'<title id="{escape(chart_id)}-title">{escape(title)}</title>'
@@ -72,7 +73,7 @@ def _open(chart_id: str, title: str, desc: str, height: int) -> str:
 
 
 def _tick_indices(count: int) -> list[int]:
-    if count <= TICKS:
+    if count <= ALL_TICKS:
         return list(range(count))
     return sorted({round(i * (count - 1) / (TICKS - 1)) for i in range(TICKS)})
 
@@ -95,7 +96,7 @@ def column_chart(chart_id: str, title: str, desc: str, labels: Sequence[str], se
     count = len(labels)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, COLUMN_HEIGHT - TOP - BOTTOM
     step, top = _axis_top([s.values for s in series])
-    parts = [_open(chart_id, title, desc, COLUMN_HEIGHT), *_y_axis(step, top, plot_h, y_label)]
+    parts = [_open(chart_id, title, desc, COLUMN_HEIGHT, "columns"), *_y_axis(step, top, plot_h, y_label)]
     slot = plot_w / max(count, 1)
     bar = slot * 0.8 / max(len(series), 1)
     for s_index, one in enumerate(series):
@@ -132,7 +133,7 @@ def bar_chart(chart_id: str, title: str, desc: str, labels: Sequence[str], serie
     height = TOP + rows * (band + 10) + 8
     _, top = _axis_top([s.values for s in series])
     plot_w = WIDTH - LABEL_WIDTH - RIGHT - 48  # room for the value after the longest bar
-    parts = [_open(chart_id, title, desc, height)]
+    parts = [_open(chart_id, title, desc, height, "bars")]
     for i, label in enumerate(labels):
         y = TOP + i * (band + 10)
         parts.append(f'<text class="label" x="{LABEL_WIDTH - 8}" y="{y + band / 2 + 5:.1f}" '

@@ -124,5 +124,9 @@ def device_log(program_id: int) -> str:
     ).all()
     return render_template(
         "dashboard/figures/device_log.html", program=program, rows=rows[:LOG_PAGE], page=page,
-        more=len(rows) > LOG_PAGE, failures=failures,
+        more=len(rows) > LOG_PAGE, failures=failures, outcomes=_outcomes(),
     )
+
+
+def _outcomes() -> dict[str, str]:
+    return {"unregistered": _("Card no longer on the phone"), "retry": _("To be retried"), "failed": _("Failed")}

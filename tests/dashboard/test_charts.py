@@ -59,3 +59,9 @@ def test_bars_escape_names_and_shorten_long_ones() -> None:
     assert labels[0].endswith("…") and len(labels[0]) == 28 and labels[1] == "Cassa"
     assert [t.text for t in root.iter(f"{SVG}text") if t.attrib.get("class") == "value"] == ["3", "1"]
     assert chart.rows == [(name, [3]), ("Cassa", [1])]  # the table beside it keeps the whole name
+
+
+def test_a_week_dates_every_day() -> None:
+    labels = [f"Nov {d}" for d in range(23, 30)]
+    root = ET.fromstring(str(column_chart("w", "T", "D", labels, [Series("S", [1] * 7)], "Y", "X").svg))
+    assert [t for t in _ticks(root) if t.startswith("Nov")] == labels

@@ -59,7 +59,7 @@ def test_only_this_programs_cards_show(client: FlaskClient, runner: FlaskCliRunn
     assert mine.card_number in html and "HTTP 401" in html
     for foreign in ("theirs-secret", "nobody", "no card has", theirs.card_number, "theirs-BadDeviceToken"):
         assert foreign not in html, foreign
-    assert "Unregistered" in html and "mine-delivered" not in html
+    assert "Card no longer on the phone" in html and "Unregistered" in html and "mine-delivered" not in html
 
     login(client, "boss@verdi.example")
     theirs_page = client.get(f"/dashboard/programs/{other_program}/device-log").get_data(as_text=True)
