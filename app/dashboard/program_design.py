@@ -30,7 +30,9 @@ from app.wallet.uploads import KINDS, MAX_BYTES, MINIMUMS, ScaledImage, UploadRe
 DESIGN_ENDPOINT = "dashboard.program_design"
 BODY_LIMIT = len(KINDS) * MAX_BYTES + 1024 * 1024  # three full images and the text fields
 TEXT_FIELDS = ("name", "organization_name", "points_label", "locale", "terms", "contact")
+# In a sentence ("the logo needs..."): Italian puts the article in the name ("il logo").
 KIND_NAMES = {"logo": _l("logo"), "icon": _l("icon"), "strip": _l("strip image")}
+KIND_LABELS = {"logo": _l("Logo"), "icon": _l("Icon"), "strip": _l("Strip image")}
 HINTS = {
     "logo": _l("PNG, JPEG or WebP up to 5 MB, at least 150×50 pixels. Shown top left beside the name, "
                "fitted into a 160×50 box; a transparent background looks best."),
@@ -143,6 +145,8 @@ def _save(program: Program, form: Form) -> bool:
     db.session.commit()
     if not changed:
         flash(_("Nothing to save: the card is as it was."), "message")
+    elif not cards:
+        flash(_("Saved. Members' cards will look like this."), "message")
     else:
         flash(ngettext("Saved. %(num)d card will update on members' phones in a moment.",
                        "Saved. %(num)d cards will update on members' phones in a moment.", cards), "message")
@@ -158,7 +162,7 @@ def _render(program: Program, form: Form) -> str:
     images = _preview_images(program)
     return render_template(
         "dashboard/programs/design.html", program=program, form=form, tab="design", kinds=KINDS, hints=HINTS,
-        kind_names=KIND_NAMES, images=images, preview=preview_context(program, form.raw, images),
+        kind_labels=KIND_LABELS, images=images, preview=preview_context(program, form.raw, images),
         max_bytes=MAX_BYTES,
     )
 

@@ -124,7 +124,7 @@ def program_rules(program_id: int) -> ResponseReturnValue:
         return _render(owned_program(program_id), form), 422
     cards = db.session.scalar(select(func.count(Card.id)).where(Card.program_id == program.id)) or 0
     db.session.commit()
-    if any(name in CARD_FIELDS for name in changes):
+    if cards and any(name in CARD_FIELDS for name in changes):
         flash(ngettext("Rules saved. %(num)d card will update on members' phones in a moment.",
                        "Rules saved. %(num)d cards will update on members' phones in a moment.", cards), "message")
     else:

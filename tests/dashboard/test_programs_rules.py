@@ -1,0 +1,109 @@
+"""The rules tab: earning, tiers table, tier basis, downgrades, expiry, referrals, stamp cards."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import OutboxJob, Program
+from tests.conftest import Api
+from tests.dashboard.members_helpers import login
+from tests.dashboard.test_programs import OWNER, error_beside
+
+
+def rules_form(client: FlaskClient, program_id: int) -> dict[str, str]:
+    """The form as the page fills it in, read back from its inputs and selects."""
+    page = client.get(f"/dashboard/programs/{program_id}/rules").get_data(as_text=True)
+    form = {m.group(1): m.group(2) for m in re.finditer(r'<input type="(?:text|number|hidden)" id="[^"]*" name="([^"]+)" value="([^"]*)"', page)}
+    form["tier_count"] = re.search(r'name="tier_count" value="(\d+)"', page).group(1)  # type: ignore[union-attr]
+    for name, body in re.findall(r'<select id="[^"]+" name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
+        form[name] = re.search(r'<option value="([^"]*)" selected', body).group(1)  # type: ignore[union-attr]
+    form.pop("csrf_token", None)
+    return form
+
+
+@pytest.fixture
+def club(owner: Api, program: dict[str, Any], client: FlaskClient) -> Program:
+    login(client, OWNER)
+    row = db.session.get(Program, program["id"])
+    assert row is not None
+    return row
+
+
+def test_the_page_shows_the_rules_and_tiers(club: Program, client: FlaskClient) -> None:
+    form = rules_form(client, club.id)
+    assert form["earn_rate"] == "1" and form["rounding"] == "down"
+    assert (form["tier-0-name"], form["tier-1-name"], form["tier-1-min_points"]) == ("Bronze", "Gold", "1000")
+    assert form["tier-2-name"] == "" and form["tier_count"] == "3"  # a blank row to add one
+
+
+def test_saving_rules_changes_the_program(club: Program, client: FlaskClient) -> None:
+    form = rules_form(client, club.id)
+    form.update({"earn_rate": "1,5", "rounding": "nearest", "welcome_bonus": "50", "birthday_bonus": "20",
+                 "tier-1-multiplier": "1.5", "tier-1-background": "#B8860B",
+                 "tier-2-name": "Platinum", "tier-2-min_points": "5000",
+                 "tier_basis": "rolling", "tier_window_days": "365", "downgrade_policy": "scheduled",
+                 "downgrade_grace_days": "30", "expiry_policy": "fixed_date", "expiry_date": "12-31",
+                 "expiry_warning_days": "14", "referrer_bonus": "100", "referee_bonus": "50",
+                 "referral_monthly_limit": "5"})
+    response = client.post(f"/dashboard/programs/{club.id}/rules", data=form)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db.session.expire_all()
+    assert club.earn_rate == Decimal("1.5") and club.rounding == "nearest" and club.welcome_bonus == 50
+    assert [(t.name, t.min_points, t.multiplier, t.background_color) for t in club.tiers] == [
+        ("Bronze", 0, Decimal(1), None), ("Gold", 1000, Decimal("1.5"), "#b8860b"), ("Platinum", 5000, Decimal(1), None)]
+    assert (club.tier_basis, club.tier_window_days, club.downgrade_policy, club.downgrade_grace_days) == (
+        "rolling", 365, "scheduled", 30)
+    assert (club.expiry_policy, club.expiry_date, club.expiry_warning_days) == ("fixed_date", "12-31", 14)
+    assert (club.referrer_bonus, club.referee_bonus, club.referral_monthly_limit) == (100, 50, 5)
+
+
+def test_removing_a_tier(club: Program, client: FlaskClient) -> None:
+    form = rules_form(client, club.id)
+    form["tier-1-remove"] = "1"
+    assert client.post(f"/dashboard/programs/{club.id}/rules", data=form).status_code == 302
+    db.session.expire_all()
+    assert [t.name for t in club.tiers] == ["Bronze"]
+
+
+def test_an_unchanged_save_pushes_nothing(club: Program, member: dict[str, Any], client: FlaskClient) -> None:
+    version = club.version
+    response = client.post(f"/dashboard/programs/{club.id}/rules", data=rules_form(client, club.id),
+                           follow_redirects=True)
+    assert "Nothing to save" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert club.version == version and db.session.scalar(select(OutboxJob.id)) is None
+
+
+@pytest.mark.parametrize(("changes", "field", "message"), [
+    ({"earn_rate": "lots"}, "earn_rate", "such as 1.5"),
+    ({"tier-1-name": "bronze"}, "tier-1-name", "same name"),
+    ({"tier-1-min_points": "0"}, "tier-1-min_points", "same number of points"),
+    ({"tier-1-multiplier": "50"}, "tier-1-multiplier", "0.1 to 10"),
+    ({"tier-0-foreground": "gold"}, "tier-0-foreground", "#1f3a5f"),
+    ({"tier_basis": "rolling", "tier_window_days": ""}, "tier_window_days", "1 to 3650"),
+    ({"expiry_policy": "inactivity", "expiry_days": ""}, "expiry_days", "1 to 3650"),
+    ({"expiry_policy": "fixed_date", "expiry_date": "31-12"}, "expiry_date", "MM-DD"),
+    ({"kind": "stamps", "stamps_required": "", "stamp_reward": "Caffè"}, "stamps_required", "2 to 50"),
+    ({"referral_monthly_limit": "-1"}, "referral_monthly_limit", "0 to 1000"),
+])
+def test_bad_rules_are_told_beside_the_field(club: Program, client: FlaskClient, changes: dict[str, str],
+                                             field: str, message: str) -> None:
+    form = rules_form(client, club.id) | changes
+    response = client.post(f"/dashboard/programs/{club.id}/rules", data=form)
+    assert response.status_code == 422
+    assert message in error_beside(response.get_data(as_text=True), field)
+    db.session.expire_all()
+    assert club.tier_basis == "lifetime" and club.kind == "points" and [t.name for t in club.tiers] == ["Bronze", "Gold"]
+
+
+def test_a_stamp_card(club: Program, client: FlaskClient) -> None:
+    form = rules_form(client, club.id) | {"kind": "stamps", "stamps_required": "8", "stamp_reward": "Un caffè"}
+    assert client.post(f"/dashboard/programs/{club.id}/rules", data=form).status_code == 302
+    db.session.expire_all()
+    assert (club.kind, club.stamps_required, club.stamp_reward) == ("stamps", 8, "Un caffè")
