@@ -7,6 +7,7 @@ from babel.dates import format_skeleton
 from flask import render_template, request
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from app.dashboard import bp, owned_program, owner_required
@@ -34,23 +35,25 @@ def _day_charts(f: Figures) -> list[Chart]:
 
     return [
         column_chart("enrolments", _("New members per day"),
-                     _("%(count)s new members in the last %(days)s days.", count=f.enrolments, days=f.days),
+                     ngettext("%(num)s new member in the last %(days)s days.",
+                              "%(num)s new members in the last %(days)s days.", f.enrolments, days=f.days),
                      labels, [Series(_("New members"), values("enrolments"))], _("Members"), x_label),
         column_chart("cards", _("Cards added to and removed from phones per day"),
-                     _("%(installed)s cards added to a phone and %(removed)s removed in the last %(days)s days.",
+                     _("In the last %(days)s days: added to a phone %(installed)s, removed %(removed)s.",
                        installed=f.installed, removed=f.removed, days=f.days),
                      labels, [Series(_("Added"), values("installed")),
                               Series(_("Removed"), values("removed"), COLOURS[1])], _("Cards"), x_label),
         column_chart("active", _("Active members per day"),
-                     _("%(count)s different members collected or spent points in the last %(days)s days.",
-                       count=f.active_members, days=f.days),
+                     ngettext("%(num)s member collected or spent points in the last %(days)s days.",
+                              "%(num)s different members collected or spent points in the last %(days)s days.",
+                              f.active_members, days=f.days),
                      labels, [Series(_("Active members"), values("active"))], _("Members"), x_label),
         column_chart("points", _("Points issued and redeemed per day"),
-                     _("%(issued)s points issued and %(redeemed)s redeemed in the last %(days)s days; "
-                       "%(outstanding)s points outstanding.", issued=f.points_issued, redeemed=f.points_redeemed,
+                     _("In the last %(days)s days: points issued %(issued)s, redeemed %(redeemed)s. "
+                       "Outstanding now: %(outstanding)s.", issued=f.points_issued, redeemed=f.points_redeemed,
                        days=f.days, outstanding=f.points_outstanding),
-                     labels, [Series(_("Issued"), values("issued")),
-                              Series(_("Redeemed"), values("redeemed"), COLOURS[1])], _("Points"), x_label),
+                     labels, [Series(_("Points issued"), values("issued")),
+                              Series(_("Points redeemed"), values("redeemed"), COLOURS[1])], _("Points"), x_label),
     ]
 
 
@@ -73,8 +76,7 @@ def _reward_chart(f: Figures) -> Chart:
 def _location_chart(f: Figures) -> Chart:
     names = [loc.name if loc.name is not None else _("No location") for loc in f.locations]
     return bar_chart("locations", _("New members per QR location"),
-                     _("Where the %(count)s members of the last %(days)s days scanned the code to join.",
-                       count=f.enrolments, days=f.days), names,
+                     _("Where the members who joined in the last %(days)s days scanned the code.", days=f.days), names,
                      [Series(_("New members"), [loc.count for loc in f.locations])])
 
 

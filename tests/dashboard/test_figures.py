@@ -120,7 +120,9 @@ def test_page_draws_accessible_charts_with_their_numbers(client: FlaskClient, ow
         assert root.attrib["aria-labelledby"] == f"{title.attrib['id']} {desc.attrib['id']}"
     assert html.count("<details>") == 7
     assert "5 new members in the last 7 days." in html
-    assert "205 points issued and 50 redeemed in the last 7 days; 170 points outstanding." in html
+    assert "In the last 7 days: points issued 205, redeemed 50. Outstanding now: 170." in html
+    assert "In the last 7 days: added to a phone 3, removed 1." in html
+    assert "3 different members collected or spent points in the last 7 days." in html
     assert "33%" in html  # the repeat-visit rate: A of A, B and C
     assert '<td class="num">155</td>' in html  # day 3's points, in the day-by-day table
     assert '<th scope="row">Magazzino</th><td class="num">0</td>' in html
