@@ -8,7 +8,7 @@ import hashlib
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from limits import parse
 from sqlalchemy import select
@@ -101,6 +101,8 @@ def _attempt(form: LoginForm) -> StaffUser | str:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(LOGIN_RATE, methods=["POST"])
 def login() -> str | Response:
+    if g.staff is not None and request.method == "GET":  # already signed in: carry on
+        return redirect(landing(g.staff, request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
         outcome = _attempt(form)

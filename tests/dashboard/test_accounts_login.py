@@ -115,3 +115,9 @@ def test_one_address_cannot_guess_across_many_logins(owner: Api, client: FlaskCl
         assert login(client, f"guess{n}@rossi.example", "wrong password").status_code == 200
     assert login(client, OWNER).status_code == 429
     assert client.get("/dashboard/login").status_code == 200
+
+
+def test_the_login_page_sends_a_signed_in_owner_on(owner: Api, client: FlaskClient) -> None:
+    login(client, OWNER)
+    assert client.get("/dashboard/login").headers["Location"] == "/dashboard/"
+    assert client.get("/dashboard/login?next=/dashboard/staff").headers["Location"] == "/dashboard/staff"
