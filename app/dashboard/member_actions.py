@@ -77,7 +77,8 @@ def adjust_points(member_id: int) -> Response | tuple[str, int]:
     except InsufficientPoints:
         db.session.rollback()
         balance = totals(member.id).balance
-        form.points.errors = [_("The balance is %(balance)d: at most %(balance)d can be taken off.", balance=balance)]
+        form.points.errors = [_("The balance is %(balance)d: at most %(balance)d can be taken off.", balance=balance)
+                              if balance > 0 else _("The balance is 0: there are no points to take off.")]
         return render_member(member, 400, adjust_form=form)
     except InvalidAmount:
         db.session.rollback()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Response, abort, current_app, g, render_template, request, stream_with_context, url_for
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, String, func, or_, select
 
 from app.dashboard import bp, login_required, owned_program, owner_required
 from app.dashboard.member_details import member_details
@@ -57,7 +57,8 @@ def _matches(query: str) -> ColumnElement[bool]:
     return or_(
         Member.name.icontains(query, autoescape=True),
         Member.email.icontains(query, autoescape=True),
-        Member.phone.icontains(compact, autoescape=True),
+        Member.phone.icontains(query, autoescape=True),
+        func.replace(Member.phone, " ", "", type_=String).icontains(compact, autoescape=True),
         Card.card_number.icontains(compact, autoescape=True),
     )
 

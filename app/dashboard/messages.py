@@ -57,9 +57,8 @@ def _send(program: Program, form: MessageForm, segment: Segment) -> Response | t
         return _page(program, form, 400)
     record_sent(program.id, segment, sent, staff_id=g.staff.id)
     db.session.commit()  # the message, the cards' pushes and the record, all or nothing
-    flash(ngettext("Message sent to %(num)d member; %(cards)d cards are being updated.",
-                   "Message sent to %(num)d members; %(cards)d cards are being updated.",
-                   sent.recipients, cards=sent.cards), "message")
+    flash(ngettext("Message sent to %(num)d member: the card is being updated.",
+                   "Message sent to %(num)d members: their cards are being updated.", sent.recipients), "message")
     return redirect(url_for("dashboard.messages", program_id=program.id), 303)
 
 

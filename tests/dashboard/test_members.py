@@ -40,6 +40,7 @@ def test_search_finds_by_name_email_phone_and_card_number(owner: Api, program: d
     assert _names(client.get(url + "?q=GIULIA").text) == ["Giulia Bianchi"]
     assert _names(client.get(url + "?q=example.ORG").text) == ["Marco Neri"]
     assert _names(client.get(url + "?q=1234567").text) == ["Giulia Bianchi"]
+    assert _names(client.get(url + "?q=333%20123%204567").text) == ["Giulia Bianchi"]  # spaces typed or not
     assert _names(client.get(url + f"?q={giulia['card_number'].lower()}").text) == ["Giulia Bianchi"]
     assert _names(client.get(url).text) == ["Marco Neri", "Giulia Bianchi"]  # newest first
     nothing = client.get(url + "?q=%25")  # a literal %, not a wildcard

@@ -95,7 +95,7 @@ def test_preview_then_send_reaches_the_segment_and_is_recorded(crowd: dict[str, 
     sent = client.post(f"/dashboard/programs/{pid}/messages",
                        data={**form, "action": "send", "checked": _checked(preview.text)})
     assert sent.status_code == 303
-    assert "Message sent to 2 members" in client.get(sent.headers["Location"]).text
+    assert "Message sent to 2 members: their cards" in client.get(sent.headers["Location"]).text
     record = db.session.scalar(select(SentMessage))
     owner_id = db.session.scalar(select(StaffUser.id).where(StaffUser.email == "owner@rossi.example"))
     assert record is not None and (record.text, record.recipients, record.cards, record.staff_id) == (
