@@ -5,7 +5,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import Api
-from tests.dashboard.accounts_support import OWNER, PASSWORD, login, staff
+from tests.dashboard.accounts_support import OWNER, PASSWORD, add_login, login, staff
 
 NEW = "a brand new secret"
 
@@ -60,8 +60,6 @@ def test_a_new_password_signs_every_other_session_out(app: Flask, owner: Api, cl
 
 
 def test_a_cashier_has_a_profile_too(owner: Api, client: FlaskClient) -> None:
-    from tests.dashboard.accounts_support import add_login
-
     add_login("cassa@rossi.example")
     login(client, "cassa@rossi.example")
     assert client.get("/dashboard/profile").status_code == 200
