@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,6 +63,9 @@ def test_the_account_pages_from_an_empty_database(app: Flask, live_server: LiveS
         invitation = inbox.next()[1]
     assert "Forno Bianchi" in invitation["Subject"]
     _shot(page, artifacts, "staff")
+    _accept(new_page(), link_of(invitation, "invite"), artifacts)
+    page.reload()
+    assert "active" in page.locator("tr", has_text="luca@forno.example").inner_text()
 
     page.goto(f"{base}/dashboard/api-keys")
     page.get_by_label("Label").fill("Till app")
@@ -90,6 +94,39 @@ def test_the_account_pages_from_an_empty_database(app: Flask, live_server: LiveS
     page.get_by_role("link", name="Forgot your password?").click()
     _shot(page, artifacts, "forgot")
     page.get_by_label("E-mail").fill("anna@forno.example")
-    page.get_by_role("button", name="Send the link").click()
-    page.get_by_role("heading", name="Check your e-mail").wait_for()
+    with mail_to_inbox(app) as inbox:
+        page.get_by_role("button", name="Send the link").click()
+        page.get_by_role("heading", name="Check your e-mail").wait_for()
+        reset = link_of(inbox.next()[1], "reset")
     _shot(page, artifacts, "forgot-sent")
+
+    page.goto(reset)
+    _shot(page, artifacts, "reset")
+    page.get_by_label("New password", exact=True).fill("a brand new secret")
+    page.get_by_label("New password again").fill("a brand new secret")
+    page.get_by_role("button", name="Save and sign in").click()
+    page.get_by_text("Your new password is set. You are signed in.").wait_for()
+    page.goto(reset)  # a second time: used up
+    page.get_by_role("heading", name="This link cannot be used").wait_for()
+    _shot(page, artifacts, "bad-link")
+
+
+def link_of(message: EmailMessage, kind: str) -> str:
+    body = message.get_body(("plain",))
+    assert body is not None
+    found = re.search(rf"http://127\.0\.0\.1:\d+/dashboard/{kind}/\S+", body.get_content())
+    assert found, body.get_content()
+    return found.group(0)
+
+
+def _accept(page: Page, link: str, artifacts: Path) -> None:
+    """The invitee opens the e-mail's link in their own browser and chooses a password."""
+    page.goto(link)
+    page.get_by_role("heading", name="Accept the invitation").wait_for()
+    assert page.get_by_label("Your name").input_value() == "Luca Verdi"
+    _shot(page, artifacts, "invite")
+    page.get_by_label("New password", exact=True).fill("luca's own secret")
+    page.get_by_label("New password again").fill("luca's own secret")
+    page.get_by_role("button", name="Save and sign in").click()
+    page.get_by_text("Welcome, Luca Verdi. You are signed in to Forno Bianchi.").wait_for()
+    assert page.get_by_role("link", name="Luca Verdi").is_visible()
