@@ -134,7 +134,8 @@ def render_member(member: Member, status: int = 200, **forms: Any) -> tuple[str,
     details = member_details(member, page_number("ledger_page"))
     ledger_pager = Page(details.ledger_page, 1, details.ledger_pages)  # one "item" a page of entries
     return render_template("dashboard/members/member.html", member=member, program=member.program, d=details,
-                           ledger_pager=ledger_pager, till_url=till_url(member), **member_labels(),
+                           ledger_pager=ledger_pager, till_url=till_url(member), has_messages="dashboard.messages" in current_app.view_functions,
+                           **member_labels(),
                            **{**action_forms(), **forms}), status
 
 

@@ -13,9 +13,10 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from app.loyalty.errors import InvalidValue
+from app.extensions import db
+from app.loyalty.errors import LoyaltyError
 from app.loyalty.segments import MAX_INACTIVE_DAYS, MAX_MESSAGE, Segment, parse_segment
-from app.models import Program
+from app.models import Member, Program
 
 DEFAULT_DAYS = "30"
 
@@ -27,11 +28,13 @@ class MessageForm(FlaskForm):
     type = SelectField(_l("Who gets it"), choices=[], validate_choice=False)
     tier = SelectField(_l("Tier"), choices=[], validate_choice=False)
     days = StringField(_l("Not seen for (days)"), default=DEFAULT_DAYS)
+    member_id = HiddenField()  # set when the owner came from a member's page
     checked = HiddenField()  # what the preview showed: sending something else shows a new preview
 
 
-def segment_choices(program: Program) -> list[tuple[str, str]]:
-    choices = [("all", _("Every member"))]
+def segment_choices(program: Program, member: Member | None = None) -> list[tuple[str, str]]:
+    choices = [("member", _("Only %(name)s", name=member.name))] if member is not None else []
+    choices.append(("all", _("Every member")))
     if program.tiers:
         choices.append(("tier", _("Members in a tier")))
     choices += [("inactive", _("Members who have not come for a while")),
@@ -39,9 +42,12 @@ def segment_choices(program: Program) -> list[tuple[str, str]]:
     return choices
 
 
-def message_form(program: Program, data: Mapping[str, Any] | None = None) -> MessageForm:
+def message_form(program: Program, data: Mapping[str, Any] | None = None, member: Member | None = None) -> MessageForm:
     form = MessageForm(formdata=data) if data is not None else MessageForm()
-    form.type.choices = segment_choices(program)  # type: ignore[assignment]
+    member = member or chosen_member(program, form.member_id.data)
+    if member is not None and data is None:
+        form.type.data, form.member_id.data = "member", str(member.id)
+    form.type.choices = segment_choices(program, member)  # type: ignore[assignment]
     form.tier.choices = [(t.name, t.name) for t in program.tiers]  # type: ignore[assignment]
     return form
 
@@ -53,12 +59,29 @@ def raw_segment(values: Mapping[str, Any]) -> dict[str, Any]:
     if kind == "tier":
         raw["tier"] = values.get("tier")
     elif kind == "inactive":
-        days = str(values.get("days") or "").strip()
-        raw["days"] = int(days) if days.isdigit() and len(days) < 7 else days
+        raw["days"] = _number(values.get("days"))
+    elif kind == "member":
+        raw["member_id"] = _number(values.get("member_id"))
     return raw
 
 
-SEGMENT_FIELDS = {"segment.type": "type", "segment.tier": "tier", "segment.days": "days"}
+def _number(value: Any) -> Any:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and len(text) < 16 else text
+
+
+def chosen_member(program: Program, member_id: Any) -> Member | None:
+    """The program's member a message is for, when one was named and is not erased."""
+    number = _number(member_id)
+    if not isinstance(number, int):
+        return None
+    member = db.session.get(Member, number)
+    if member is None or member.program_id != program.id or member.erased_at is not None:
+        return None
+    return member
+
+
+SEGMENT_FIELDS = {"segment.type": "type", "segment.tier": "tier", "segment.days": "days", "segment.member_id": "type"}
 
 
 def segment_error(field: str) -> str:
@@ -73,7 +96,7 @@ def read_segment(program: Program, values: Mapping[str, Any]) -> tuple[Segment |
     """(segment, None, None), or (None, the form field at fault, its message)."""
     try:
         return parse_segment(program, raw_segment(values)), None, None
-    except InvalidValue as exc:
+    except LoyaltyError as exc:  # a bad value, or a member who is not the program's
         field = SEGMENT_FIELDS.get(exc.field or "", "type")
         return None, field, segment_error(field)
 

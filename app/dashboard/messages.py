@@ -14,7 +14,15 @@ from flask_babel import ngettext
 from app.dashboard import bp, owned_program, owner_required
 from app.dashboard.member_labels import outcome_labels
 from app.dashboard.members import Page, page_number
-from app.dashboard.message_forms import MessageForm, describe, fingerprint, message_form, read_form, read_segment
+from app.dashboard.message_forms import (
+    MessageForm,
+    chosen_member,
+    describe,
+    fingerprint,
+    message_form,
+    read_form,
+    read_segment,
+)
 from app.extensions import db
 from app.loyalty.errors import InvalidValue
 from app.loyalty.messages import OUTCOMES, count_sent, record_sent, sent_messages
@@ -67,7 +75,7 @@ def _send(program: Program, form: MessageForm, segment: Segment) -> Response | t
 def messages(program_id: int) -> Response | tuple[str, int]:
     program = owned_program(program_id)
     if request.method == "GET":
-        return _page(program, message_form(program))
+        return _page(program, message_form(program, member=chosen_member(program, request.args.get("member_id"))))
     form = message_form(program, request.form)
     segment = read_form(program, form)
     if segment is None:

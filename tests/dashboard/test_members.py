@@ -17,6 +17,7 @@ from app.models._common import utcnow
 from tests.conftest import Api
 from tests.dashboard.members_helpers import add_cashier, login, other_merchant
 from tests.dashboard.members_helpers import enroll as enroll_api
+from tests.support.queries import statements
 
 
 def _program(program: dict[str, Any]) -> Program:
@@ -152,3 +153,19 @@ def test_another_merchants_members_are_not_found(owner: Api, member: dict[str, A
 def test_signed_out_visitors_go_to_the_login(owner: Api, member: dict[str, Any], client: FlaskClient) -> None:
     response = client.get(f"/dashboard/members/{member['id']}")
     assert response.status_code == 302 and "/dashboard/login" in response.headers["Location"]
+
+
+def test_the_member_list_costs_the_same_queries_for_any_number_of_members(owner: Api, program: dict[str, Any],
+                                                                          client: FlaskClient) -> None:
+    prog = _program(program)
+    login(client, "owner@rossi.example")
+
+    def page_statements(count: int, start: int) -> int:
+        for i in range(start, start + count):
+            enroll(prog, Applicant(name=f"Member {i}", email=f"q{i}@example.com", terms=True))
+        db.session.commit()
+        with statements() as seen:
+            assert client.get(f"/dashboard/programs/{prog.id}/members?q=member").status_code == 200
+        return len(seen)
+
+    assert page_statements(2, 0) == page_statements(20, 2)

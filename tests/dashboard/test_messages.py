@@ -219,3 +219,30 @@ def test_messages_are_for_owners_of_the_program(crowd: dict[str, Any], client: F
               client.get(f"/dashboard/programs/{pid}/messages/recipients?type=all")]
     assert [r.status_code for r in hidden] == [404, 404, 404]
     assert db.session.scalar(select(SentMessage)) is None
+
+
+def test_a_message_to_one_member_from_their_page(crowd: dict[str, Any], client: FlaskClient) -> None:
+    pid = crowd["id"]
+    anna = db.session.scalar(select(Member).where(Member.name == "Anna"))
+    assert anna is not None
+    login(client, "owner@rossi.example")
+    member_page = client.get(f"/dashboard/members/{anna.id}").text
+    link = f"/dashboard/programs/{pid}/messages?member_id={anna.id}"
+    assert f'href="{link}"' in member_page
+    compose = client.get(link).text
+    assert re.search(r'<option selected value="member">Only Anna</option>', compose), compose
+    counted = client.get(f"/dashboard/programs/{pid}/messages/recipients?type=member&member_id={anna.id}")
+    assert counted.get_json()["recipients"] == 1
+    form = {"text": "Your cake is ready", "type": "member", "member_id": str(anna.id)}
+    preview = client.post(f"/dashboard/programs/{pid}/messages", data={**form, "action": "preview"})
+    assert "Send to 1 member" in preview.text
+    client.post(f"/dashboard/programs/{pid}/messages", data={**form, "action": "send", "checked": _checked(preview.text)})
+    db.session.expire_all()
+    assert {m.name: m.message for m in db.session.scalars(select(Member))} == {
+        "Anna": "Your cake is ready", "Bruno": None, "Carla": None, "Dario": None}
+    record = db.session.scalar(select(SentMessage))
+    assert record is not None and json.loads(record.segment) == {"type": "member", "member_id": anna.id}
+    # A member of no program of this shop is never a recipient here.
+    stranger = client.get(f"/dashboard/programs/{pid}/messages/recipients?type=member&member_id=999999")
+    assert stranger.status_code == 400 and stranger.get_json()["error"]["field"] == "type"
+    assert "Only" not in client.get(f"/dashboard/programs/{pid}/messages?member_id=999999").text

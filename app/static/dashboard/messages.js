@@ -37,9 +37,9 @@
   function count() {
     var params = new URLSearchParams();
     params.set("type", type.value);
-    ["tier", "days"].forEach(function (name) {
+    ["tier", "days", "member_id"].forEach(function (name) {
       var input = form.querySelector("#" + name);
-      if (input) { params.set(name, input.value); }
+      if (input && input.value) { params.set(name, input.value); }
     });
     var ticket = ++asked;
     fetch(form.getAttribute("data-recipients-url") + "?" + params.toString(), {
