@@ -5,6 +5,7 @@ or the invitation is used, or an invitation is sent again) every earlier link st
 from __future__ import annotations
 
 import hmac
+import threading
 from dataclasses import dataclass
 
 from flask import current_app, render_template
@@ -62,17 +63,27 @@ def _mail_locale(staff: StaffUser) -> str:
     return staff.locale or str(get_locale() or "en")
 
 
-def send_reset_mail(staff: StaffUser) -> bool:
-    """Call after the commit: the link is only valid for the password as stored."""
+def send_reset_mail(staff: StaffUser) -> None:
+    """Call after the commit: the link is only valid for the password as stored.
+
+    The SMTP exchange runs on its own thread: the answer to "forgot my password" then takes as
+    long for an unknown address as for a known one, and its timing tells nothing."""
     link = _link("reset", make_token(staff, RESET_SALT))
     with force_locale(_mail_locale(staff)):
         context = {"staff": staff, "link": link, "lang": _mail_locale(staff)}
-        return send(Mail(
+        mail = Mail(
             to=staff.email,
             subject=_("Reset your Tessera password"),
             text=render_template("dashboard/mail/reset.txt", **context),
             html=render_template("dashboard/mail/reset.html", **context),
-        ))
+        )
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def deliver() -> None:
+        with app.app_context():
+            send(mail)
+
+    threading.Thread(target=deliver, name="reset-mail", daemon=True).start()
 
 
 def invite_link(staff: StaffUser) -> str:
