@@ -32,8 +32,7 @@ def _logins() -> list[StaffUser]:
 
 
 def _page(form: InviteForm) -> str:
-    return render_template("dashboard/accounts/staff.html", form=form, logins=_logins(), status_of=status_of,
-                           role_form=RoleForm(formdata=None))
+    return render_template("dashboard/accounts/staff.html", form=form, logins=_logins(), status_of=status_of)
 
 
 def _owned_login(staff_id: int) -> StaffUser:
@@ -118,7 +117,9 @@ def staff_resend(staff_id: int) -> Response:
 def staff_role(staff_id: int) -> Response:
     staff = _owned_login(staff_id)
     form = RoleForm()
-    if form.validate_on_submit() and form.role.data != staff.role:
+    if not form.validate_on_submit():
+        flash(_("Choose owner or cashier."), "error")
+    elif form.role.data != staff.role:
         problem = _refusal(staff, demoting=form.role.data != "owner")
         if problem:
             flash(problem, "error")

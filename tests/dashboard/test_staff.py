@@ -172,3 +172,11 @@ def test_a_cashier_is_refused_every_staff_page(owner: Api, client: FlaskClient) 
 
 def test_signed_out_the_staff_page_asks_to_sign_in(owner: Api, client: FlaskClient) -> None:
     assert client.get("/dashboard/staff").headers["Location"] == "/dashboard/login?next=/dashboard/staff"
+
+
+def test_an_unknown_role_is_refused(owner: Api, client: FlaskClient) -> None:
+    cashier = add_login("cassa@rossi.example")
+    login(client, OWNER)
+    response = client.post(f"/dashboard/staff/{cashier.id}/role", data={"role": "admin"}, follow_redirects=True)
+    assert "Choose owner or cashier." in response.get_data(as_text=True)
+    assert staff("cassa@rossi.example").role == "cashier"
