@@ -79,6 +79,7 @@ def test_the_account_pages_from_an_empty_database(app: Flask, live_server: LiveS
     page.get_by_role("link", name="I have stored it: back to the keys").click()
     assert key not in page.content()
     _shot(page, artifacts, "api-keys")
+    _revoke(page)
 
     page.get_by_role("link", name="Anna Bianchi").click()
     page.get_by_role("heading", name="Your profile").wait_for()
@@ -109,6 +110,18 @@ def test_the_account_pages_from_an_empty_database(app: Flask, live_server: LiveS
     page.goto(reset)  # a second time: used up
     page.get_by_role("heading", name="This link cannot be used").wait_for()
     _shot(page, artifacts, "bad-link")
+
+
+def _revoke(page: Page) -> None:
+    """Revoking asks first: dismissed, nothing happens; accepted, the key is revoked."""
+    questions: list[str] = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Revoke Till app").click()
+    assert page.get_by_text("working").is_visible()
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    page.get_by_role("button", name="Revoke Till app").click()
+    page.get_by_text("The key “Till app” is revoked: it no longer works.").wait_for()
+    assert questions and all("cannot be undone" in q for q in questions) and len(questions) == 2
 
 
 def link_of(message: EmailMessage, kind: str) -> str:

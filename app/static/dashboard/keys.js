@@ -1,4 +1,5 @@
-// The new API key page: copy the key to the clipboard and say so to screen readers too.
+// API key pages: copy a new key to the clipboard (and say so to screen readers too), and ask
+// before revoking a key, which cannot be undone.
 (function () {
   "use strict";
   document.querySelectorAll("button[data-copy]").forEach(function (button) {
@@ -18,6 +19,13 @@
         navigator.clipboard.writeText(input.value).then(function () { say(button.dataset.copied); }, fallback);
       } else {
         fallback();
+      }
+    });
+  });
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.dataset.confirm)) {
+        event.preventDefault();
       }
     });
   });
