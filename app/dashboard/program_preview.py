@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +18,7 @@ from app.wallet.reward_fields import EMPTY, FILLED
 from app.wallet.strings import LABELS, NEXT_TIER, NO_TIER, STAMPS_TO_GO, TOP_TIER
 from passes.apple.artwork import initials
 
+HEX_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 SAMPLE_NAME = "Giulia Bianchi"
 SAMPLE_POINTS = 120
 SAMPLE_STAMPS = 3
@@ -39,6 +41,15 @@ def _next_goal(program: Program, lang: str) -> str:
 def _tier(program: Program, lang: str) -> str:
     held = [t for t in program.tiers if t.min_points <= SAMPLE_POINTS]
     return held[-1].name if held else NO_TIER[lang]
+
+
+def _colors(program: Program, values: Mapping[str, str]) -> dict[str, str]:
+    """The typed colours where valid, else the saved ones: only `#rrggbb` reaches the style."""
+    colors = {}
+    for which in ("background", "foreground", "label"):
+        typed = str(values.get(f"{which}_color", "")).strip()
+        colors[which] = typed.lower() if HEX_RE.match(typed) else getattr(program, f"{which}_color")
+    return colors
 
 
 def preview_context(program: Program, values: Mapping[str, str], images: Mapping[str, str]) -> dict[str, Any]:
@@ -67,6 +78,7 @@ def preview_context(program: Program, values: Mapping[str, str], images: Mapping
         "message": program.message,
         "referral": f"{current_app.config['PUBLIC_URL']}/r/ABCD1234",
         "is_stamps": program.kind == "stamps",
+        "colors": _colors(program, values),
     }
 
 

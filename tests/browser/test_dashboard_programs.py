@@ -51,6 +51,13 @@ def test_create_a_program_and_design_its_card_with_a_live_preview(
     page.wait_for_url("**/dashboard/programs/new")
     assert page.input_value("#organization_name") == "Caffè Rossi"
     page.fill("#name", "Rossi Club")
+    assert page.input_value("#points_label") == "Points"
+    page.select_option("#locale", "it")
+    assert page.input_value("#points_label") == "Punti"  # untouched, it follows the card's language
+    page.click("#kind-stamps")
+    assert page.locator("#stamps_required").is_visible()
+    page.click("#kind-points")
+    assert not page.locator("#stamps_required").is_visible()
     shot(page, artifacts, "new")
     page.click("#create-program")
     page.wait_for_url(re.compile(r".*/dashboard/programs/\d+/design$"))
@@ -60,6 +67,8 @@ def test_create_a_program_and_design_its_card_with_a_live_preview(
     # The preview follows what is typed, without a reload.
     marker = page.evaluate("() => (window.__same_page = true)")
     assert page.locator("#pv-name").inner_text() == "Rossi Club"
+    assert page.locator("#pv-points-label").inner_text().lower() == "punti"
+    assert page.locator(".pv-front [data-label=member]").inner_text().lower() == "socio"
     page.fill("#name", "Rossi Amici")
     assert page.locator("#pv-name").inner_text() == "Rossi Amici"
     page.fill("#background_color", "#7a1f1f")

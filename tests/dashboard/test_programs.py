@@ -172,3 +172,22 @@ def test_forms_carry_the_csrf_token(app: Flask, owner: Api, program: dict[str, A
                  f"/dashboard/programs/{program['id']}/rules", f"/dashboard/programs/{program['id']}/rewards"):
         assert 'name="csrf_token"' in client.get(path).get_data(as_text=True), path
         assert client.post(path, data={"name": "x"}).status_code == 400, path
+
+
+def test_the_preview_only_takes_valid_colours(owner: Api, program: dict[str, Any], client: FlaskClient) -> None:
+    row = db.session.get(Program, program["id"])
+    assert row is not None
+    login(client, OWNER)
+    page = client.post(f"/dashboard/programs/{row.id}/design", data=design_form(
+        row, background_color="red; background-image: url(//evil.example/x)")).get_data(as_text=True)
+    style = re.search(r'id="preview"[^>]*style="([^"]*)"', page)
+    assert style and style.group(1).startswith(f"--pv-bg: {row.background_color};") and "evil" not in style.group(1)
+
+
+def test_a_stamp_card_preview_shows_its_stamps(owner: Api, client: FlaskClient) -> None:
+    made = owner.post("/programs", {"name": "Timbri Club", "kind": "stamps", "stamps_required": 8,
+                                    "stamp_reward": "Un caffè"}).get_json()
+    login(client, OWNER)
+    page = client.get(f"/dashboard/programs/{made['id']}/design").get_data(as_text=True)
+    assert "3/8" in page and "●●●○○○○○" in page and "5 timbri per Un caffè" in page
+    assert '"stamp_card": "Your card"' in page.replace("&#34;", '"')  # the other language, for preview.js

@@ -154,12 +154,29 @@
     update();
   }
 
+  /* A points label still at one language's default follows the card's language. */
+  function pointsLabelFollowsLanguage() {
+    var label = byId("points_label");
+    var locale = byId("locale");
+    if (!label || !locale || !label.hasAttribute("data-defaults")) { return; }
+    var defaults = JSON.parse(label.getAttribute("data-defaults"));
+    locale.addEventListener("change", function () {
+      var typed = label.value.trim();
+      var untouched = !typed || Object.keys(defaults).some(function (k) { return defaults[k] === typed; });
+      if (untouched && defaults[locale.value]) {
+        label.value = defaults[locale.value];
+        label.dispatchEvent(new Event("input"));
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var root = byId("preview");
     var preview = root ? new Preview(root) : null;
     var refresh = function () { if (preview) { preview.refresh(); } };
     pairColours(refresh);
     stampFields();
+    pointsLabelFollowsLanguage();
     if (!preview) { return; }
     document.querySelectorAll("[data-preview]").forEach(function (el) {
       el.addEventListener("input", refresh);
