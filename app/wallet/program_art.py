@@ -87,8 +87,11 @@ def image_data(program: Program, kind: str, scale: int) -> bytes | None:
 
 def _cards_change(program: Program) -> int:
     """An image is on every card: the same bump and push as a design change."""
-    program.version += 1
+    # In SQL, not from the value read earlier: a second upload waiting on the row lock then
+    # counts from the first one's version, and never reuses it (it keys the artwork cache).
+    program.version = Program.version + 1  # type: ignore[assignment]
     program.updated_at = utcnow()
+    db.session.flush()  # the UPDATE takes the program's row lock before any image row is touched
     return program_cards_changed(program.id)
 
 
@@ -96,13 +99,13 @@ def store_images(program: Program, kind: str, images: Sequence[ScaledImage]) -> 
     """Replace the program's `kind` image by `images` (one per scale); returns cards to update."""
     if kind not in KINDS or any(image.kind != kind for image in images):
         raise ValueError(f"images of kind {kind!r} expected")
+    changed = _cards_change(program)  # first: the program's row lock orders two uploads racing
     _delete(program, kind)
     for image in images:
         db.session.add(ProgramImage(
             program_id=program.id, kind=kind, scale=image.scale, width=image.width, height=image.height,
             data=image.data, sha1=hashlib.sha1(image.data).hexdigest(),
         ))
-    changed = _cards_change(program)
     db.session.flush()
     return changed
 
@@ -111,8 +114,8 @@ def remove_images(program: Program, kind: str) -> int | None:
     """Back to the drawn default; None when there was nothing to remove."""
     if kind not in uploaded_kinds(program):
         return None
-    _delete(program, kind)
     changed = _cards_change(program)
+    _delete(program, kind)
     db.session.flush()
     return changed
 

@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 import io
+import threading
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
+from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Program
+from app.models import Program, ProgramImage
 from app.wallet.apple import _artwork
 from app.wallet.program_art import remove_images, store_images, uploaded_images
 from app.wallet.uploads import UploadRejected, prepare_upload
@@ -124,3 +128,28 @@ def test_the_poster_logo_is_the_uploaded_one(owner: Api, program: dict[str, Any]
     uploaded = client.get(f"/join/{row.slug}/logo.png")
     assert uploaded.status_code == 200 and uploaded.data != drawn
     assert size(uploaded.data) == (450, 150)
+
+
+def test_two_uploads_at_once_both_land_one_after_the_other(app: Flask, owner: Api, program: dict[str, Any]) -> None:
+    """Each upload takes the program's row first, so the second replaces the first's rows
+    instead of colliding with them."""
+    images = [prepare_upload(picture(300 + 60 * i, 100), "logo") for i in range(2)]
+    barrier = threading.Barrier(2)
+
+    def run(i: int) -> int:
+        with app.app_context():
+            try:
+                row = db.session.get_one(Program, program["id"])
+                barrier.wait()
+                store_images(row, "logo", images[i])
+                db.session.commit()
+                return row.version
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        versions = sorted(pool.map(run, range(2)))
+    assert versions[1] == versions[0] + 1
+    rows = db.session.execute(select(ProgramImage.scale, ProgramImage.width)).all()
+    assert sorted(scale for scale, _ in rows) == [1, 2, 3]
+    assert {width for scale, width in rows if scale == 1} <= {150, 160}
