@@ -81,6 +81,8 @@ def _decode(data: bytes) -> Image.Image:
             if image.width * image.height > MAX_PIXELS:
                 raise UploadRejected("too_many_pixels", width=image.width, height=image.height)
             image.load()
+            image = ImageOps.exif_transpose(image)  # photos from phones are often stored sideways
+            return _rgba(image)
     except UploadRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -89,8 +91,14 @@ def _decode(data: bytes) -> Image.Image:
         raise UploadRejected(_unidentified(data)) from None
     except (OSError, SyntaxError, ValueError, EOFError):
         raise UploadRejected("not_image") from None  # a truncated or corrupt file of a known format
-    image = ImageOps.exif_transpose(image)  # photos from phones are often stored sideways
-    return image.convert("RGBA")  # keeps transparency of PNG, WebP and palette images
+
+
+def _rgba(image: Image.Image) -> Image.Image:
+    """RGBA, keeping the transparency of PNG, WebP and palette images."""
+    if image.mode in ("I", "I;16", "I;16B", "I;16L"):
+        # 16-bit grey: scaled to 8 bits, where a plain conversion would clip it to white.
+        image = image.convert("I").point(lambda value: value / 256).convert("L")
+    return image.convert("RGBA")
 
 
 def _unidentified(data: bytes) -> str:

@@ -153,3 +153,18 @@ def test_two_uploads_at_once_both_land_one_after_the_other(app: Flask, owner: Ap
     rows = db.session.execute(select(ProgramImage.scale, ProgramImage.width)).all()
     assert sorted(scale for scale, _ in rows) == [1, 2, 3]
     assert {width for scale, width in rows if scale == 1} <= {150, 160}
+
+
+def test_a_sixteen_bit_grey_logo_keeps_its_shades() -> None:
+    logo = prepare_upload(picture(300, 100, "PNG", "I;16", 32768), "logo")[0]
+    with Image.open(io.BytesIO(logo.data)) as image:
+        assert image.getpixel((5, 5)) == (128, 128, 128, 255)
+
+
+def test_a_sideways_phone_photo_is_turned_upright() -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to display"
+    buffer = io.BytesIO()
+    Image.new("RGB", (100, 300), (0, 0, 255)).save(buffer, format="JPEG", exif=exif)
+    logo = prepare_upload(buffer.getvalue(), "logo")[2]
+    assert (logo.width, logo.height) == (450, 150)  # drawn 300 wide, 100 high once upright
