@@ -103,6 +103,19 @@ def test_create_a_program_and_design_its_card_with_a_live_preview(
     assert program is not None and program.name == "Rossi Amici" and program.background_color == "#7a1f1f"
     assert db.session.scalar(select(ProgramImage.width).where(ProgramImage.scale == 3)) == 450
 
+    # Ticking "remove" shows the drawn badge again, before saving.
+    page.check("#remove_logo")
+    assert page.locator("#pv-badge").is_visible() and not page.locator("#pv-logo").is_visible()
+    page.uncheck("#remove_logo")
+    assert page.locator("#pv-logo").is_visible()
+    strip = tmp_path / "strip.jpg"
+    Image.new("RGB", (1500, 500), (20, 120, 90)).save(strip, format="JPEG")
+    page.set_input_files("#strip", str(strip))
+    assert "has-image" in (page.get_attribute("#pv-strip", "class") or "")
+    assert "blob:" in page.eval_on_selector("#pv-strip", "el => el.style.backgroundImage")
+    page.set_input_files("#strip", [])
+    assert "has-image" not in (page.get_attribute("#pv-strip", "class") or "")
+
     # A bad upload: the message beside the field, the rest of the page as it was.
     bad = tmp_path / "notes.png"
     bad.write_text("not a picture")
