@@ -25,9 +25,10 @@ from app.security import hash_password, verify_password
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
-# Unknown addresses have no row to count on: the rate-limit storage counts them instead, so a
-# locked known address and a guessed unknown one read the same.
-UNKNOWN_LIMIT = parse(f"{MAX_FAILURES} per {LOCK_MINUTES} minutes")
+# Unknown addresses have no row to count on: the rate-limit storage counts their failures and
+# marks them locked for the same 15 minutes, so a guessed address reads like a real one.
+UNKNOWN_FAILURES = parse(f"{MAX_FAILURES} per 1 day")
+UNKNOWN_LOCK = parse(f"1 per {LOCK_MINUTES} minutes")
 # Per network address, on top of the per-login lockout: guessing across many e-mails, or
 # flooding someone's inbox with reset links, runs into these.
 LOGIN_RATE = "30 per 5 minutes"
@@ -57,13 +58,17 @@ def _unknown_key(email: str) -> str:
 
 def _locked(staff: StaffUser | None, email: str) -> bool:
     if staff is None:
-        return not limiter.limiter.test(UNKNOWN_LIMIT, "dashboard-login", _unknown_key(email))
+        return not limiter.limiter.test(UNKNOWN_LOCK, "dashboard-login-lock", _unknown_key(email))
     return staff.locked_until is not None and staff.locked_until > utcnow()
 
 
 def _count_failure(staff: StaffUser | None, email: str) -> None:
     if staff is None:
-        limiter.limiter.hit(UNKNOWN_LIMIT, "dashboard-login", _unknown_key(email))
+        key = _unknown_key(email)
+        limiter.limiter.hit(UNKNOWN_FAILURES, "dashboard-login", key)
+        if limiter.limiter.get_window_stats(UNKNOWN_FAILURES, "dashboard-login", key).remaining == 0:
+            limiter.limiter.hit(UNKNOWN_LOCK, "dashboard-login-lock", key)
+            limiter.limiter.clear(UNKNOWN_FAILURES, "dashboard-login", key)
         return
     staff.failed_logins = (staff.failed_logins or 0) + 1
     if staff.failed_logins >= MAX_FAILURES:

@@ -1,9 +1,11 @@
 """Signing in: the lockout after five wrong passwords, refused logins, where each role lands."""
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -121,3 +123,27 @@ def test_the_login_page_sends_a_signed_in_owner_on(owner: Api, client: FlaskClie
     login(client, OWNER)
     assert client.get("/dashboard/login").headers["Location"] == "/dashboard/"
     assert client.get("/dashboard/login?next=/dashboard/staff").headers["Location"] == "/dashboard/staff"
+
+
+def test_a_guessed_address_stays_locked_as_long_as_a_real_one(owner: Api, client: FlaskClient,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both lock for 15 minutes from the fifth failure, then count five failures afresh."""
+    import limits.storage.memory
+
+    clock = [time.time()]
+    monkeypatch.setattr(limits.storage.memory.time, "time", lambda: clock[0])
+    for email in (OWNER, "nobody@rossi.example"):
+        login(client, email, "wrong password")
+    clock[0] += 10 * 60  # failures spread out: the lock still runs from the fifth
+    for email in (OWNER, "nobody@rossi.example"):
+        for _ in range(4):
+            login(client, email, "wrong password")
+    clock[0] += 14 * 60
+    for email in (OWNER, "nobody@rossi.example"):
+        assert PAUSED in login(client, email, "wrong password").get_data(as_text=True), email
+    clock[0] += 61
+    row = staff(OWNER)
+    row.locked_until = utcnow() - timedelta(seconds=1)  # the same 15 minutes for the stored lock
+    db.session.commit()
+    for email in (OWNER, "nobody@rossi.example"):
+        assert "not right" in login(client, email, "wrong password").get_data(as_text=True), email
