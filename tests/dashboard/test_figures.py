@@ -191,3 +191,17 @@ def test_ledger_entries_count_once_per_member_and_day(program: dict[str, Any]) -
     db.session.commit()
     f = program_figures(db.session.get(Program, program["id"]), 7)
     assert f.series[-1].active == 1 and f.active_members == 4 and f.repeat_members == 1
+
+
+@pytest.mark.parametrize("days", [7, 30, 90, 365])
+def test_every_period_draws_a_column_per_day(client: FlaskClient, owner: Api, program: dict[str, Any],
+                                             days: int) -> None:
+    build(program["id"])
+    login(client, OWNER)
+    html = client.get(f"/dashboard/programs/{program['id']}/figures?days={days}").get_data(as_text=True)
+    assert f'aria-current="page">Last {days} days' in html
+    enrolments = re.search(r'<svg [^>]*id="enrolments".*?</svg>', html, re.S)
+    assert enrolments is not None
+    days_with_members = 4 if days == 7 else 5  # A joined 10 days ago
+    assert len(re.findall(r"<rect ", enrolments.group(0))) == days_with_members
+    assert html.count('<tr><th scope="row">') >= 4 * days  # each day chart's table lists every day
