@@ -27,7 +27,7 @@ from app.models import Card, Program
 
 DONE_KEY = "till_done"
 RECENT_KEY = "till_recent"  # the keys of this session's last actions, with what they did
-RECENT_KEPT = 8
+RECENT_KEPT = 4  # the session is a cookie: a few are enough for a resubmitted page
 
 Action = Callable[[Card, str], Done]
 
@@ -58,7 +58,7 @@ def _not_found(number: str) -> str:
     return _("No card of this shop has the number %(number)s.", number=number)
 
 
-def _card(program: Program, number: str) -> Card:
+def _card(number: str) -> Card:
     card = find_card(g.staff.merchant_id, read.card_number(number))
     if card is None:
         abort(404)
@@ -69,7 +69,7 @@ def _card(program: Program, number: str) -> Card:
 @login_required
 def till_card(program_id: int, card_number: str) -> str | Response:
     program = owned_program(program_id)
-    card = _card(program, card_number)
+    card = _card(card_number)
     if card.program_id != program.id:  # the merchant's other program: its own till
         return redirect(url_for("dashboard.till_card", program_id=card.program_id, card_number=card.card_number))
     return _card_page(card)
@@ -88,7 +88,7 @@ def _card_page(card: Card, errors: dict[str, str] | None = None, values: dict[st
 
 def _act(program_id: int, card_number: str, field: str, action: Action) -> Any:
     program = owned_program(program_id)
-    card = _card(program, card_number)
+    card = _card(card_number)
     if card.program_id != program.id:
         abort(404)
     raw_key = request.form.get("idempotency_key", "")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from typing import Any
 
 from flask import Flask
@@ -68,8 +69,8 @@ def balance(owner: Api, member: dict[str, Any]) -> int:
 
 def register_phone(client: FlaskClient, card: Card) -> None:
     """A Wallet app holding the card, so a change queues a push job for it."""
-    response = client.post(f"/passkit/v1/devices/device0001/registrations/pass.dev.tessera.example/{card.serial_number}",
-                           json={"pushToken": "ab" * 32}, headers={"Authorization": f"ApplePass {card.auth_token}"})
+    path = f"/passkit/v1/devices/device0001/registrations/pass.dev.tessera.example/{card.serial_number}"
+    response = client.post(path, json={"pushToken": "ab" * 32}, headers={"Authorization": f"ApplePass {card.auth_token}"})
     assert response.status_code == 201, response.get_data(as_text=True)
 
 
@@ -84,7 +85,9 @@ def test_a_cashier_finds_the_card_by_its_number_and_adds_a_purchase(
     spaced = f"{number[:4]} {number[4:8]} {number[8:]}"
     found = client.get(till_url(program_id), query_string={"card": spaced})
     assert found.status_code == 302 and found.headers["Location"].endswith(till_url(program_id, number))
-    card_page = client.get(found.headers["Location"]).get_data(as_text=True)
+    opened = client.get(found.headers["Location"])
+    assert opened.headers["Cache-Control"] == "no-store"  # a balance seen again is the current one
+    card_page = opened.get_data(as_text=True)
     assert "Giulia Bianchi" in card_page and 'id="amount"' in card_page and 'id="till-balance"' in card_page
     done = act(client, member, "purchase", amount="12,50")
     assert done.status_code == 302 and done.headers["Location"].endswith(till_url(program_id))
@@ -291,3 +294,26 @@ def test_a_card_of_the_merchants_other_program_opens_at_its_own_till(
     found = client.get(till_url(other), query_string={"card": member["card_number"]})
     assert found.headers["Location"].endswith(till_url(member["program_id"], member["card_number"]))
     assert db.session.get(Member, member["id"]) is not None
+
+
+def test_two_tills_sending_one_form_at_the_same_moment_credit_once(
+        app: Flask, owner: Api, member: dict[str, Any], client: FlaskClient) -> None:
+    login(client)
+    key = keys(client, member["program_id"], member["card_number"])[0]
+    browsers = [app.test_client() for _ in range(4)]
+    for browser in browsers:
+        login(browser)
+    start = threading.Barrier(len(browsers))
+    answers: list[int] = []
+
+    def send(browser: FlaskClient) -> None:
+        start.wait()
+        answers.append(act(browser, member, "purchase", key=key, amount="8").status_code)
+
+    threads = [threading.Thread(target=send, args=(browser,)) for browser in browsers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [302] * len(browsers)
+    assert [e.points for e in entries(member["id"])] == [8]
