@@ -55,8 +55,22 @@ def nav_items() -> list[NavItem]:
             url = url_for(endpoint, program_id=program_id)
         else:
             url = url_for(endpoint)
-        items.append(NavItem(str(label), url, request.endpoint == endpoint))
+        items.append(NavItem(str(label), url, _is_current(endpoint)))
     return items
+
+
+# Pages that belong to a navigation item without sharing its endpoint's name.
+SECTIONS = {"dashboard.member": "dashboard.members", "dashboard.program": "dashboard.home",
+            "dashboard.program_new": "dashboard.home", "dashboard.device_log": "dashboard.figures",
+            "dashboard.adjust_points": "dashboard.members", "dashboard.resend_card": "dashboard.members",
+            "dashboard.export_member_data": "dashboard.members", "dashboard.erase": "dashboard.members",
+            "dashboard.location_rename": "dashboard.poster", "dashboard.location_delete": "dashboard.poster"}
+
+
+def _is_current(endpoint: str) -> bool:
+    here = request.endpoint or ""
+    section = SECTIONS.get(here) or next((v for k, v in SECTIONS.items() if here.startswith(k + "_")), None)
+    return here == endpoint or here.startswith(endpoint + "_") or section == endpoint
 
 
 @bp.app_context_processor
