@@ -67,14 +67,14 @@ def search(program: Program, query: str, number: int) -> tuple[list[tuple[Member
     conditions: list[ColumnElement[bool]] = [Member.program_id == program.id]
     if query:
         conditions.append(_matches(query))
-    found = select(Member, Card).join(Card, Card.member_id == Member.id).where(*conditions)
-    total = int(db.session.scalar(select(func.count()).select_from(found.subquery())) or 0)
-    page = Page(number, PER_PAGE, total)
-    number = min(number, page.pages)
+    ids = select(Member.id).join(Card, Card.member_id == Member.id).where(*conditions)
+    total = int(db.session.scalar(select(func.count()).select_from(ids.subquery())) or 0)
+    page = Page(min(number, Page(1, PER_PAGE, total).pages), PER_PAGE, total)  # past the end: the last page
     rows = db.session.execute(
-        found.order_by(Member.created_at.desc(), Member.id.desc()).limit(PER_PAGE).offset((number - 1) * PER_PAGE)
+        select(Member, Card).join(Card, Card.member_id == Member.id).where(*conditions)
+        .order_by(Member.created_at.desc(), Member.id.desc()).limit(PER_PAGE).offset((page.number - 1) * PER_PAGE)
     ).all()
-    return [(m, c) for m, c in rows], Page(number, PER_PAGE, total)
+    return [(m, c) for m, c in rows], page
 
 
 def balances(member_ids: list[int]) -> dict[int, int]:
