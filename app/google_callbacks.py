@@ -21,6 +21,7 @@ from app.wallet.google import (
     object_suffix,
     serial_from_link,
 )
+from app.wallet.program_art import image_data
 from passes.apple.artwork import default_images, initials
 from passes.google.callbacks import CallbackInvalid, verify_callback
 from passes.google.client import WalletApiError
@@ -117,12 +118,15 @@ def save(token: str) -> WerkzeugResponse:
 
 @bp.get("/logo/<int:program_id>.png")
 def logo(program_id: int) -> Response:
-    """The program's logo for Google to fetch (the same artwork as the Apple card's)."""
+    """The program's logo for Google to fetch: the uploaded square icon, else the drawn badge
+    (the same artwork as the Apple card's)."""
     program = db.session.get(Program, program_id)
     if program is None:
         abort(404)
-    images = default_images(initials(program.organization_name or program.name), program.background_color,
-                            program.foreground_color)
-    response = Response(images["icon@3x.png"], mimetype="image/png")
+    uploaded = image_data(program, "icon", 3)
+    if uploaded is None:
+        uploaded = default_images(initials(program.organization_name or program.name), program.background_color,
+                                  program.foreground_color)["icon@3x.png"]
+    response = Response(uploaded, mimetype="image/png")
     response.headers["Cache-Control"] = "public, max-age=86400"
     return response

@@ -78,7 +78,10 @@ def find_api_key(presented: str) -> ApiKey | None:
     return row
 
 
-def touch_api_key(row: ApiKey) -> None:
+def touch_api_key(row: ApiKey) -> bool:
+    """Note when the key was last used, at most once a minute; True when that needs saving."""
     now = utcnow()
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
         row.last_used_at = now
+        return True
+    return False

@@ -27,7 +27,8 @@ def authenticate() -> None:
     key = find_api_key(presented.strip())
     if key is None:
         raise ApiError(401, "unauthorized", "the API key is unknown or revoked")
-    touch_api_key(key)
+    if touch_api_key(key):
+        db.session.commit()  # on its own: a read-only request commits nothing else
     g.api_key = key
     g.merchant = db.session.get(Merchant, key.merchant_id)
 

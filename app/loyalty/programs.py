@@ -178,7 +178,7 @@ def update_program(program: Program, fields: Mapping[str, Any]) -> Program:
         program.slug = _claim_slug(fields["slug"], program.id)
     _apply(program, fields)
     if any(name in fields for name in CARD_FIELDS):
-        program.version += 1
+        program.version = Program.version + 1  # in SQL: two saves at once both count
         program.updated_at = utcnow()
         program_cards_changed(program.id)
     db.session.flush()
@@ -194,5 +194,5 @@ def post_message(program: Program, text: str) -> int:
         raise InvalidValue("text must be at most 200 characters", field="text")
     program.message = text
     program.message_at = utcnow()
-    program.version += 1
+    program.version = Program.version + 1
     return program_cards_changed(program.id)

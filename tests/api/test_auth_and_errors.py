@@ -65,3 +65,15 @@ def test_bad_query_values_get_400(owner: Api, program: dict[str, Any]) -> None:
         response = owner.get(f"/programs/{program['id']}/members?{query}")
         assert response.status_code == 400, query
         assert response.get_json()["error"]["code"] == "invalid_query"
+
+
+def test_a_read_only_request_saves_when_the_key_was_last_used(owner: Api) -> None:
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import ApiKey
+
+    assert owner.get("/programs").status_code == 200
+    db.session.remove()  # read what the request committed, not this session's copy
+    used = db.session.scalar(select(ApiKey.last_used_at))
+    assert used is not None
