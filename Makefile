@@ -36,8 +36,11 @@ run: install
 	$(FLASK) seed-demo
 	PORT=$(PORT) TESSERA_EMBEDDED_WORKER=1 $(FLASK) run --host 127.0.0.1 --port $(PORT) --with-threads
 
+# One worker per core, a test file per worker at a time (its browser and fixtures stay shared).
+PYTEST_PARALLEL ?= -n auto --dist loadfile
+
 test: install-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 bench: install-test
 	$(BIN)/python benchmarks/sign_throughput.py

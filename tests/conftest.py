@@ -32,22 +32,25 @@ def _require(name: str) -> bool:
 def _postgres_url() -> Iterator[str]:
     """A fresh database for this run, dropped afterwards (or TEST_DATABASE_URL as given)."""
     given = os.environ.get("TEST_DATABASE_URL")
-    if given:
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if given and not worker:
         yield given
         return
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"tessera_test_{uuid.uuid4().hex[:12]}"
+    # Parallel workers (pytest -n) each need a database of their own, on the given server if any.
+    server = make_url(given).set(database="postgres").render_as_string(hide_password=False) if given else PG_ADMIN_URL
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    name = f"{make_url(given).database}_{worker}" if given else f"tessera_test_{uuid.uuid4().hex[:12]}"
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # noqa: BLE001 (any failure to reach it means "not available")
         admin.dispose()
-        message = f"PostgreSQL is not reachable at {make_url(PG_ADMIN_URL).render_as_string()}: {exc.__class__.__name__}"
+        message = f"PostgreSQL is not reachable at {make_url(server).render_as_string()}: {exc.__class__.__name__}"
         if _require("REQUIRE_POSTGRES"):
             pytest.fail(message)
         pytest.skip(message)
     try:
-        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
