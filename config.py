@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -88,6 +89,15 @@ def _file(env: Mapping[str, str], name: str, default: Path | None) -> str | None
     return str(path.resolve())
 
 
+def _timezone(env: Mapping[str, str]) -> str:
+    name = env.get("TIMEZONE", "").strip() or "UTC"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"TIMEZONE must be an IANA time zone such as Europe/Rome, got {name!r}") from None
+    return name
+
+
 def _choice(env: Mapping[str, str], name: str, default: str, allowed: set[str]) -> str:
     value = env.get(name, "").strip() or default
     if value not in allowed:
@@ -146,6 +156,8 @@ class Config:
         self.RATELIMIT_STORAGE_URI = _storage_uri(env.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://")
         self.JOIN_RATE_LIMIT = _rate_limit(env, "JOIN_RATE_LIMIT", "10 per minute")
         self._mail_settings(env)
+        self.TIMEZONE = _timezone(env)
+        self.BABEL_DEFAULT_TIMEZONE = self.TIMEZONE  # times on the pages; figures count UTC days
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = self.PUBLIC_URL.startswith("https://")
