@@ -65,6 +65,8 @@ class PassSigner:
         self._wwdr = wwdr_certificate
         self._pass_type_identifier = pass_type_identifier
         self._team_identifier = team_identifier
+        # Read once: every pass checks it, and the certificates never change.
+        self._not_after = min(certificate.not_valid_after_utc, wwdr_certificate.not_valid_after_utc)
 
     @classmethod
     def from_files(
@@ -125,7 +127,7 @@ class PassSigner:
     @property
     def not_after(self) -> datetime:
         """When the pass certificate expires (UTC); passes cannot be signed after that."""
-        return min(self._certificate.not_valid_after_utc, self._wwdr.not_valid_after_utc)
+        return self._not_after
 
     @property
     def is_example(self) -> bool:
