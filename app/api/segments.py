@@ -30,6 +30,8 @@ SEGMENT: Schema = {
         "days": {"type": "integer", "minimum": 1, "maximum": MAX_INACTIVE_DAYS,
                  "description": "for type inactive: no earning or redeeming for this many days"},
         "member_id": {"type": "integer", "minimum": 1, "description": "for type member"},
+        "marketing_consent": {"type": "boolean", "default": False,
+                              "description": "true: only the members who agreed to marketing messages"},
     },
 }
 MESSAGE_SEND: Schema = {
@@ -43,7 +45,8 @@ SEGMENT_ANSWER: Schema = {
     "type": "object",
     "required": ["type"],
     "properties": {"type": {"type": "string", "enum": list(TYPES)}, "tier": {"type": "string"},
-                   "days": {"type": "integer"}, "member_id": {"type": "integer"}},
+                   "days": {"type": "integer"}, "member_id": {"type": "integer"},
+                   "marketing_consent": {"type": "boolean"}},
 }
 MESSAGE_SENT: Schema = {
     "type": "object",

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from app.extensions import db
@@ -28,6 +28,7 @@ class MessageForm(FlaskForm):
     type = SelectField(_l("Who gets it"), choices=[], validate_choice=False)
     tier = SelectField(_l("Tier"), choices=[], validate_choice=False)
     days = StringField(_l("Not seen for (days)"), default=DEFAULT_DAYS)
+    marketing_consent = BooleanField(_l("Only members who agreed to receive marketing messages"))
     member_id = HiddenField()  # set when the owner came from a member's page
     checked = HiddenField()  # what the preview showed: sending something else shows a new preview
 
@@ -62,6 +63,8 @@ def raw_segment(values: Mapping[str, Any]) -> dict[str, Any]:
         raw["days"] = _number(values.get("days"))
     elif kind == "member":
         raw["member_id"] = _number(values.get("member_id"))
+    if str(values.get("marketing_consent") or "").lower() in ("1", "y", "on", "true"):
+        raw["marketing_consent"] = True
     return raw
 
 
@@ -117,6 +120,11 @@ def fingerprint(text: str, segment: Segment) -> str:
 
 
 def describe(segment: Mapping[str, Any]) -> str:
+    who = _who(segment)
+    return _("%(who)s, agreed to marketing", who=who) if segment.get("marketing_consent") else who
+
+
+def _who(segment: Mapping[str, Any]) -> str:
     kind = segment.get("type")
     if kind == "tier":
         return _("Tier %(tier)s", tier=segment.get("tier"))

@@ -6,7 +6,7 @@ are each one statement, whatever the segment's size. Erased members are never in
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,9 +34,11 @@ class Segment:
     tier: str | None = None
     days: int | None = None
     member_id: int | None = None
+    marketing_consent: bool = False  # only members who agreed to marketing messages
 
     def as_json(self) -> dict[str, Any]:
-        extra = {"tier": self.tier, "days": self.days, "member_id": self.member_id}
+        extra = {"tier": self.tier, "days": self.days, "member_id": self.member_id,
+                 "marketing_consent": True if self.marketing_consent else None}
         return {"type": self.type, **{k: v for k, v in extra.items() if v is not None}}
 
 
@@ -58,6 +60,13 @@ def parse_segment(program: Program, raw: Mapping[str, Any] | None) -> Segment:
     """The segment a request names (none: every member), checked against the program."""
     if raw is None:
         return Segment()
+    consent = raw.get("marketing_consent", False)
+    if not isinstance(consent, bool):
+        raise InvalidValue("segment.marketing_consent must be true or false", field="segment.marketing_consent")
+    return replace(_parse_kind(program, raw), marketing_consent=consent)
+
+
+def _parse_kind(program: Program, raw: Mapping[str, Any]) -> Segment:
     kind = raw.get("type")
     if kind not in TYPES:
         raise InvalidValue(f"segment.type must be one of {', '.join(TYPES)}", field="segment.type")
@@ -90,6 +99,8 @@ def _conditions(program: Program, segment: Segment, now: datetime) -> list[Colum
         conditions.append(extract("month", Member.birthday) == now.month)
     elif segment.type == "member":
         conditions.append(Member.id == segment.member_id)
+    if segment.marketing_consent:
+        conditions.append(Member.consent_marketing.is_(True))
     return conditions
 
 
@@ -115,11 +126,12 @@ def _check_text(text: str) -> str:
 def send_message(program: Program, text: str, segment: Segment, now: datetime | None = None) -> Sent:
     """Show `text` on the cards of the segment and push them. Flushes; the caller commits.
 
-    Every member: the program's own message (every card, as before). A narrower segment: the
-    members' own message, which their card shows while it is newer than the program's."""
+    Every member: the program's own message (every card, as before). A narrower segment, or only
+    the members who agreed to marketing messages: the members' own message, which their card
+    shows while it is newer than the program's."""
     text = _check_text(text)
     now = now or utcnow()
-    if segment.type == "all":
+    if segment.type == "all" and not segment.marketing_consent:
         recipients = count_recipients(program, segment, now)
         return Sent(text=text, recipients=recipients, cards=post_message(program, text))
     conditions = _conditions(program, segment, now)

@@ -245,4 +245,27 @@ def test_a_message_to_one_member_from_their_page(crowd: dict[str, Any], client: 
     # A member of no program of this shop is never a recipient here.
     stranger = client.get(f"/dashboard/programs/{pid}/messages/recipients?type=member&member_id=999999")
     assert stranger.status_code == 400 and stranger.get_json()["error"]["field"] == "type"
-    assert "Only" not in client.get(f"/dashboard/programs/{pid}/messages?member_id=999999").text
+    assert 'value="member"' not in client.get(f"/dashboard/programs/{pid}/messages?member_id=999999").text
+
+
+def test_the_owner_can_keep_a_message_to_members_who_agreed_to_marketing(owner: Api, program: dict[str, Any],
+                                                                          client: FlaskClient) -> None:
+    pid = program["id"]
+    for name, agreed in (("Agreed", True), ("Refused", False)):
+        response = owner.post(f"/programs/{pid}/members", {
+            "name": name, "email": f"{name.lower()}@example.com", "consent": {"terms": True, "marketing": agreed}})
+        assert response.status_code == 201, response.get_json()
+    login(client, "owner@rossi.example")
+    everyone = client.get(f"/dashboard/programs/{pid}/messages/recipients?type=all").get_json()
+    agreed = client.get(f"/dashboard/programs/{pid}/messages/recipients?type=all&marketing_consent=1").get_json()
+    assert (everyone["recipients"], agreed["recipients"]) == (2, 1)
+    form = {"text": "Saldi!", "type": "all", "marketing_consent": "y"}
+    preview = client.post(f"/dashboard/programs/{pid}/messages", data={**form, "action": "preview"})
+    assert "Send to 1 member" in preview.text
+    sent = client.post(f"/dashboard/programs/{pid}/messages",
+                       data={**form, "action": "send", "checked": _checked(preview.text)})
+    assert sent.status_code == 303
+    db.session.expire_all()
+    assert {m.name: m.message for m in db.session.scalars(select(Member))} == {"Agreed": "Saldi!", "Refused": None}
+    record = db.session.scalar(select(SentMessage))
+    assert record is not None and json.loads(record.segment) == {"type": "all", "marketing_consent": True}

@@ -130,6 +130,25 @@ def test_every_member_by_default_keeps_the_program_message(owner: Api, program: 
     assert db.session.get_one(Program, program["id"]).message == "New menu"
 
 
+def test_marketing_consent_narrows_any_segment_to_the_members_who_agreed(owner: Api, program: dict[str, Any],
+                                                                         crowd: dict[str, int]) -> None:
+    _set(crowd["Ada"], consent_marketing=True)
+    _set(crowd["Bruno"], consent_marketing=True)
+    _set(crowd["Erased"], consent_marketing=True)
+    assert _preview(owner, program, {"type": "all", "marketing_consent": True}) == 2
+    assert _preview(owner, program, {"type": "tier", "tier": "Gold", "marketing_consent": True}) == 1
+    assert _preview(owner, program, {"type": "all", "marketing_consent": False}) == 4
+    response = owner.post(f"/programs/{program['id']}/messages",
+                          {"text": "Sconto 10%", "segment": {"type": "all", "marketing_consent": True}})
+    assert response.status_code == 202, response.get_json()
+    assert response.get_json()["segment"] == {"type": "all", "marketing_consent": True}
+    assert response.get_json()["recipients"] == 2
+    db.session.expire_all()
+    assert db.session.get_one(Program, program["id"]).message is None  # not every card: not the program's
+    messages = {m.name: m.message for m in db.session.scalars(select(Member))}
+    assert messages == {"Ada": "Sconto 10%", "Bruno": "Sconto 10%", "Carla": None, "Dario": None, "Erased": None}
+
+
 def test_inactive_and_birthday_segments_write_their_members(owner: Api, program: dict[str, Any],
                                                             crowd: dict[str, int]) -> None:
     response = owner.post(f"/programs/{program['id']}/messages",
@@ -165,6 +184,7 @@ def test_sending_takes_the_same_statements_for_any_segment_size(owner: Api, prog
     ({"type": "everyone"}, 422, "segment.type"),
     ({"type": "all", "colour": "red"}, 422, "segment"),
     ({"type": "member", "member_id": 999_999}, 404, "segment.member_id"),
+    ({"type": "all", "marketing_consent": "yes"}, 422, "segment.marketing_consent"),
 ])
 def test_bad_segments_are_refused_naming_the_field(owner: Api, program: dict[str, Any], segment: Any, status: int,
                                                    field: str) -> None:

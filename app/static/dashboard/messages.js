@@ -41,6 +41,8 @@
       var input = form.querySelector("#" + name);
       if (input && input.value) { params.set(name, input.value); }
     });
+    var consent = form.querySelector("#marketing_consent");
+    if (consent && consent.checked) { params.set("marketing_consent", "1"); }
     var ticket = ++asked;
     fetch(form.getAttribute("data-recipients-url") + "?" + params.toString(), {
       headers: { "Accept": "application/json" }, credentials: "same-origin"
@@ -62,7 +64,7 @@
   }
 
   type.addEventListener("change", segmentChanged);
-  ["tier", "days"].forEach(function (name) {
+  ["tier", "days", "marketing_consent"].forEach(function (name) {
     var input = form.querySelector("#" + name);
     if (input) { input.addEventListener("input", segmentChanged); input.addEventListener("change", segmentChanged); }
   });
