@@ -18,8 +18,13 @@ from typing import NamedTuple
 
 from passes.apple.images import image_problems
 
-_LOCAL = struct.Struct("<IHHHHHIIIHH")
-_CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHI")  # the local header offset and the name follow
+# A stored file's headers differ between files only in the CRC and sizes, the name and the
+# offset; everything else is the same bytes, packed once per name (``_framing``).
+_LOCAL_START = struct.Struct("<IHHHHH")  # signature, version, flags, method, time, date
+_CENTRAL_START = struct.Struct("<IHHHHHH")  # the same with "made by" before the version
+_SIZES = struct.Struct("<III")  # CRC-32, compressed size, size (equal: STORED)
+_NAME_LENGTHS = struct.Struct("<HH")  # name length, extra field length
+_CENTRAL_REST = struct.Struct("<HHHHHI")  # name, extra, comment length, disk, attributes
 _OFFSET = struct.Struct("<I")
 _END = struct.Struct("<IHHHHIIH")
 _VERSION = 20  # 2.0: plain stored files
@@ -48,22 +53,34 @@ class Layout(NamedTuple):
     entries: int
 
 
-def _headers(encoded: bytes, data: bytes) -> tuple[bytes, bytes]:
+class _Framing(NamedTuple):
+    """The constant bytes around a file's CRC and sizes: local header before and after them
+    (the latter ending with the name), central record before and after (up to the offset)."""
+
+    local_start: bytes
+    local_end: bytes
+    central_start: bytes
+    central_end: bytes
+    encoded_name: bytes
+
+
+@lru_cache(maxsize=256)
+def _framing(name: str) -> _Framing:
+    encoded = name.encode("utf-8")
     flags = 0 if encoded.isascii() else _UTF8_NAMES
-    crc, size = zlib.crc32(data), len(data)
-    local = _LOCAL.pack(0x04034B50, _VERSION, flags, 0, _DOS_TIME, _DOS_DATE, crc, size, size, len(encoded), 0)
-    central = _CENTRAL.pack(
-        0x02014B50, _MADE_BY_UNIX, _VERSION, flags, 0, _DOS_TIME, _DOS_DATE,
-        crc, size, size, len(encoded), 0, 0, 0, 0, _REGULAR_FILE,
-    )  # fmt: skip
-    return local + encoded, central
+    local_start = _LOCAL_START.pack(0x04034B50, _VERSION, flags, 0, _DOS_TIME, _DOS_DATE)
+    central_start = _CENTRAL_START.pack(0x02014B50, _MADE_BY_UNIX, _VERSION, flags, 0, _DOS_TIME, _DOS_DATE)
+    central_end = _CENTRAL_REST.pack(len(encoded), 0, 0, 0, 0, _REGULAR_FILE)
+    return _Framing(local_start, _NAME_LENGTHS.pack(len(encoded), 0) + encoded, central_start, central_end, encoded)
 
 
 def entry(name: str, data: bytes) -> Entry:
-    encoded = name.encode("utf-8")
-    local, central = _headers(encoded, data)
+    framing = _framing(name)
+    sizes = _SIZES.pack(zlib.crc32(data), len(data), len(data))
+    local = framing.local_start + sizes + framing.local_end
+    central = framing.central_start + sizes + framing.central_end
     problems = tuple(image_problems(name, data)) if name.endswith(".png") else ()
-    return Entry(name, data, hashlib.sha1(data).hexdigest(), local, central, encoded, problems)
+    return Entry(name, data, hashlib.sha1(data).hexdigest(), local, central, framing.encoded_name, problems)
 
 
 @lru_cache(maxsize=128)
@@ -92,17 +109,20 @@ def finish(head: Layout, tail: Sequence[tuple[str, bytes]]) -> bytes:
     """
     parts, directory, offset = [head.body], [head.directory], len(head.body)
     for name, data in tail:
-        encoded = name.encode("utf-8")
-        local, central = _headers(encoded, data)
-        parts += (local, data)
-        directory += (central, _OFFSET.pack(offset), encoded)
-        offset += len(local) + len(data)
+        framing = _framing(name)
+        sizes = _SIZES.pack(zlib.crc32(data), len(data), len(data))
+        parts += (framing.local_start, sizes, framing.local_end, data)
+        directory += (
+            framing.central_start, sizes, framing.central_end, _OFFSET.pack(offset), framing.encoded_name,
+        )  # fmt: skip
+        offset += len(framing.local_start) + len(sizes) + len(framing.local_end) + len(data)
     count = head.entries + len(tail)
-    directory_size = len(head.directory) + sum(map(len, directory[1:]))
+    directory_size = sum(map(len, directory))
     if offset + directory_size > 0xFFFFFFFF or count > 0xFFFF:
         raise ValueError("pass archive too large for a zip without zip64")
-    end = _END.pack(0x06054B50, 0, 0, count, count, directory_size, offset, 0)
-    return b"".join((*parts, *directory, end))
+    parts += directory
+    parts.append(_END.pack(0x06054B50, 0, 0, count, count, directory_size, offset, 0))
+    return b"".join(parts)
 
 
 def zip_stored(files: Sequence[tuple[str, bytes]]) -> bytes:

@@ -55,6 +55,7 @@ class SignatureCheck:
     certificates: list[x509.Certificate] = field(default_factory=list)
     signer: x509.Certificate | None = None
     signing_time: datetime | None = None
+    attributes: list[str] = field(default_factory=list)  # the signed attributes' OIDs, in order
 
 
 def read(data: bytes, position: int) -> Node:
@@ -154,6 +155,7 @@ def _find_signer(data: bytes, sid: Node, certificates: list[x509.Certificate]) -
 
 def _check_attributes(data: bytes, attrs: Node, digest: bytes, check: SignatureCheck) -> None:
     values = _attributes(data, attrs)
+    check.attributes = list(values)
     message_digest = values.get(OID_MESSAGE_DIGEST)
     if not message_digest:
         check.errors.append("signature has no messageDigest attribute")

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
 from passes.apple import PassSigner, SigningError
-from passes.apple.cms import verify_detached
+from passes.apple.cms import OID_CONTENT_TYPE, OID_MESSAGE_DIGEST, OID_SIGNING_TIME, verify_detached
 from tests.passes.helpers import CERTS, PASS_TYPE, PASSWORD, TEAM
 
 NOW = datetime.now(timezone.utc)
@@ -100,6 +100,8 @@ def test_signature_is_detached_binary_with_signing_time(example: dict[str, Path]
         check=True,
     ).stdout
     assert "signingTime" in asn1 and "sha256" in asn1
+    # Exactly the attributes Wallet reads; no S/MIME capabilities (mail-client cipher lists).
+    assert sorted(check.attributes) == sorted([OID_CONTENT_TYPE, OID_SIGNING_TIME, OID_MESSAGE_DIGEST])
 
 
 def test_wrong_pass_type_is_refused(example: dict[str, Path]) -> None:
