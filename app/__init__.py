@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, redirect, url_for
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from config import ROOT, Config, load_config
@@ -16,6 +17,11 @@ def create_app(config: Config | None = None) -> Flask:
     )
     app.config.from_mapping(config.as_mapping())
     app.config["TESSERA_CONFIG"] = config
+    if config.TRUSTED_PROXIES:
+        # The client's address and scheme as the proxies saw them: rate limits and device logs
+        # count real clients, not the proxy. Only the last TRUSTED_PROXIES hops are believed.
+        hops = config.TRUSTED_PROXIES
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
