@@ -155,12 +155,14 @@ class Config:
         self.APNS_MAX_STREAMS = _int(env, "APNS_MAX_STREAMS", 100, 1, 1000)
         self.RATELIMIT_STORAGE_URI = _storage_uri(env.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://")
         self.JOIN_RATE_LIMIT = _rate_limit(env, "JOIN_RATE_LIMIT", "10 per minute")
+        # Webhooks to private, loopback, link-local... addresses: fine on a laptop, SSRF in production.
+        self.WEBHOOK_ALLOW_PRIVATE = _flag(env, "WEBHOOK_ALLOW_PRIVATE", self.ENV_NAME != "production")
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed; 0 believes
         # none, so a client cannot pick the address its rate limits are counted against.
         self.TRUSTED_PROXIES = _int(env, "TRUSTED_PROXIES", 0, 0, 5)
         self._mail_settings(env)
         self.TIMEZONE = _timezone(env)
-        self.BABEL_DEFAULT_TIMEZONE = self.TIMEZONE  # times on the pages; figures count UTC days
+        self.BABEL_DEFAULT_TIMEZONE = self.TIMEZONE  # times on the pages; figures count its calendar days
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = self.PUBLIC_URL.startswith("https://")

@@ -1,4 +1,5 @@
-"""Webhook endpoints of the merchant (owner keys only): register, list, remove, send a test."""
+"""Webhook endpoints of the merchant (owner keys only): register, list, change, remove, rotate
+the signing secret, send a test."""
 from __future__ import annotations
 
 from typing import Any
@@ -21,6 +22,8 @@ from app.webhooks.endpoints import (
     list_endpoints,
     merchant_endpoint,
     queue_ping,
+    rotate_secret,
+    update_endpoint,
 )
 
 WEBHOOK_CREATE: dict[str, Any] = {
@@ -29,8 +32,19 @@ WEBHOOK_CREATE: dict[str, Any] = {
     "additionalProperties": False,
     "properties": {
         "url": {"type": "string", "minLength": 1, "maxLength": 500,
-                "description": "https URL (plain http only for a loopback host or outside production)"},
+                "description": "https URL (plain http only for a loopback host or outside production); its host "
+                               "must be public: private, loopback, link-local... addresses are refused in production"},
         "events": {"type": "array", "minItems": 1, "maxItems": len(EVENTS), "items": {"type": "string", "enum": list(EVENTS)}},
+    },
+}
+WEBHOOK_PATCH: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "minProperties": 1,
+    "properties": {
+        **WEBHOOK_CREATE["properties"],
+        "active": {"type": "boolean", "description": "false holds deliveries, unattempted, until set true again; "
+                                                     "events meanwhile are not queued"},
     },
 }
 WEBHOOK: dict[str, Any] = {
@@ -76,15 +90,20 @@ def webhook_json(endpoint: WebhookEndpoint, backlog: Backlog) -> dict[str, Any]:
             "created_at": iso(endpoint.created_at), "deliveries": {"pending": backlog.pending, "failed": backlog.failed}}
 
 
-def _production() -> bool:
-    return bool(current_app.config["TESSERA_CONFIG"].ENV_NAME == "production")
+def _url_rules() -> dict[str, bool]:
+    return {"production": current_app.config["TESSERA_CONFIG"].ENV_NAME == "production",
+            "allow_private": bool(current_app.config.get("WEBHOOK_ALLOW_PRIVATE", False))}
+
+
+def _one_json(endpoint: WebhookEndpoint) -> dict[str, Any]:
+    return webhook_json(endpoint, backlogs([endpoint.id])[endpoint.id])
 
 
 @bp.post("/webhooks")
 @owner_only
 def create_webhook() -> tuple[Response, int]:
     body = json_body(WEBHOOK_CREATE)
-    endpoint = create_endpoint(g.merchant.id, body["url"], body["events"], production=_production())
+    endpoint = create_endpoint(g.merchant.id, body["url"], body["events"], **_url_rules())
     answer = {**webhook_json(endpoint, Backlog(0, 0)), "secret": endpoint.secret}
     db.session.commit()
     return jsonify(answer), 201
@@ -96,6 +115,25 @@ def list_webhooks() -> Response:
     endpoints = list_endpoints(g.merchant.id)
     counts = backlogs([e.id for e in endpoints])
     return jsonify({"items": [webhook_json(e, counts[e.id]) for e in endpoints]})
+
+
+@bp.patch("/webhooks/<int:webhook_id>")
+@owner_only
+def patch_webhook(webhook_id: int) -> Response:
+    endpoint = merchant_endpoint(g.merchant.id, webhook_id)
+    update_endpoint(endpoint, json_body(WEBHOOK_PATCH), **_url_rules())
+    db.session.commit()
+    return jsonify(_one_json(endpoint))
+
+
+@bp.post("/webhooks/<int:webhook_id>/secret")
+@owner_only
+def rotate_webhook_secret(webhook_id: int) -> Response:
+    endpoint = merchant_endpoint(g.merchant.id, webhook_id)
+    secret = rotate_secret(endpoint)
+    answer = {**_one_json(endpoint), "secret": secret}
+    db.session.commit()
+    return jsonify(answer)
 
 
 @bp.delete("/webhooks/<int:webhook_id>")
@@ -124,6 +162,12 @@ document("/webhooks", "post", op(
     {201: WEBHOOK_CREATED}, (400, 403, 422), body=WEBHOOK_CREATE, tag="webhooks"))
 document("/webhooks", "get", op("Your webhook endpoints with their delivery backlog (owner)", {200: WEBHOOK_LIST},
                                 (403,), tag="webhooks"))
+document("/webhooks/{webhook_id}", "patch", op(
+    "Change an endpoint's url, events or active flag (owner); switched off, its queued deliveries wait",
+    {200: WEBHOOK}, (400, 403, 404, 422), body=WEBHOOK_PATCH, params=[WEBHOOK_ID], tag="webhooks"))
+document("/webhooks/{webhook_id}/secret", "post", op(
+    "Rotate the endpoint's signing secret (owner); the new one, shown once, signs every delivery from now on",
+    {200: WEBHOOK_CREATED}, (403, 404), params=[WEBHOOK_ID], tag="webhooks"))
 document("/webhooks/{webhook_id}", "delete", _no_content(
     op("Remove a webhook endpoint and its undelivered events (owner)", {}, (403, 404), params=[WEBHOOK_ID],
        tag="webhooks"), "Removed"))

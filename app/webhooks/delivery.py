@@ -7,7 +7,10 @@ settles them in one transaction:
 - no answer (time-out, refused, dropped), 429 or 5xx: retried after `backoff_delay` (exponential,
   full jitter; a `Retry-After` is honoured up to an hour), 8 attempts in all, then kept as
   `failed`;
-- any other status (3xx included: redirects are not followed): kept as `failed` at once.
+- any other status (3xx included: redirects are not followed): kept as `failed` at once;
+- the host resolves to an address that is not public (unless `WEBHOOK_ALLOW_PRIVATE`): nothing is
+  sent, kept as `failed` at once (`app.webhooks.addresses` checks every connection it makes).
+Jobs of a switched-off endpoint wait, unattempted, until it is switched on again (`HELD_UNTIL`).
 A failed job keeps its body and `last_error`, so what was not delivered can be inspected. Every
 attempt is recorded as a `PushAttempt` row without card or device, its `reason` the endpoint's
 host and the answer (`hooks.example.com 503`, `hooks.example.com ConnectTimeout`).
@@ -15,16 +18,18 @@ host and the answer (`hooks.example.com 503`, `hooks.example.com ConnectTimeout`
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import httpx
+from flask import current_app
 from sqlalchemy import ColumnElement, and_, delete, insert, select, update
 
 from app.events import KIND
@@ -33,6 +38,7 @@ from app.models import OutboxJob, PushAttempt, WebhookEndpoint
 from app.models._common import utcnow
 from app.wallet import outbox
 from app.wallet.outbox import ClaimedWebhook
+from app.webhooks.addresses import AddressRefused, VettedTransport
 from app.webhooks.signing import sign
 from passes.apple.apns import backoff_delay
 
@@ -43,6 +49,7 @@ CONCURRENCY = 8  # endpoints served side by side
 MAX_RETRY_AFTER = 3600.0
 RESPONSE_BYTES_READ = 64 * 1024
 USER_AGENT = "Tessera-Webhooks/1"
+HELD_UNTIL = datetime(9000, 1, 1, tzinfo=timezone.utc)  # "not before it is switched on again"
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,7 @@ class Target:
     endpoint_id: int
     url: str
     secret: str
+    allow_private: bool = False
 
     @property
     def host(self) -> str:
@@ -66,14 +74,24 @@ class Result:
     elapsed_ms: float = 0.0
     sent: bool = True  # False: not tried in this batch (its endpoint stalled, or time ran out)
     hold_until: float | None = None  # for an unsent job: wait like the job that stalled its endpoint
+    refused: bool = False  # the address was not public: no connection was made
 
     @property
     def outcome(self) -> str:
-        return classify(self.status)
+        return "failed" if self.refused else classify(self.status)
+
+    @property
+    def detail(self) -> str:
+        return f"{self.host} {self.status if self.status is not None else self.error}"
 
     @property
     def summary(self) -> str:
-        return f"{self.host} {self.status if self.status is not None else self.error}"[:64]
+        return self.detail[:64]
+
+    @property
+    def stalls(self) -> bool:
+        """No answer (but not a refusal, which costs nothing) or a 429: the endpoint's next jobs wait."""
+        return (self.status is None and not self.refused) or self.status == 429
 
 
 def classify(status: int | None) -> str:
@@ -115,24 +133,26 @@ def event_type(payload: str) -> str:
 
 
 class WebhookSender:
-    """One `httpx.Client` (connection reuse) and a small thread pool, kept for the worker's life."""
+    """An `httpx.Client` (connection reuse) per address rule, made with `VettedTransport`, and a
+    small thread pool, kept for the worker's life. `verify`: the CA bundle or SSL context for TLS."""
 
     def __init__(self, *, timeout: float = TIMEOUT_SECONDS, concurrency: int = CONCURRENCY,
-                 backoff: Callable[[int], float] | None = None) -> None:
+                 backoff: Callable[[int], float] | None = None, verify: ssl.SSLContext | str | bool = True) -> None:
         self.timeout = timeout
         self.concurrency = concurrency
         self.backoff = backoff or backoff_delay
-        self._client: httpx.Client | None = None
+        self.verify = verify
+        self._clients: dict[bool, httpx.Client] = {}
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
 
-    @property
-    def client(self) -> httpx.Client:
+    def client(self, allow_private: bool) -> httpx.Client:
         with self._lock:
-            if self._client is None:
-                self._client = httpx.Client(timeout=httpx.Timeout(self.timeout), follow_redirects=False,
-                                            headers={"User-Agent": USER_AGENT})
-            return self._client
+            if allow_private not in self._clients:
+                self._clients[allow_private] = httpx.Client(
+                    transport=VettedTransport(allow_private=allow_private, verify=self.verify),
+                    timeout=httpx.Timeout(self.timeout), follow_redirects=False, headers={"User-Agent": USER_AGENT})
+            return self._clients[allow_private]
 
     def post(self, target: Target, job: ClaimedWebhook) -> Result:
         body = job.payload.encode()
@@ -140,7 +160,8 @@ class WebhookSender:
                    "Tessera-Delivery": str(job.job_id), "Tessera-Signature": sign(target.secret, body)}
         started = time.monotonic()
         try:
-            with self.client.stream("POST", target.url, content=body, headers=headers) as response:
+            client = self.client(target.allow_private)
+            with client.stream("POST", target.url, content=body, headers=headers) as response:
                 read = 0
                 for chunk in response.iter_bytes():  # a little of the answer, so the connection is reused
                     read += len(chunk)
@@ -150,6 +171,9 @@ class WebhookSender:
                               elapsed_ms=(time.monotonic() - started) * 1000)
         except httpx.HTTPError as exc:
             return Result(job, target.host, error=type(exc).__name__, elapsed_ms=(time.monotonic() - started) * 1000)
+        except AddressRefused as exc:
+            return Result(job, target.host, error=f"refused: {exc}", refused=True,
+                          elapsed_ms=(time.monotonic() - started) * 1000)
 
     def _send_group(self, target: Target, jobs: list[ClaimedWebhook], deadline: float) -> list[Result]:
         """One endpoint's jobs in event order. After no answer or a 429 the rest wait for the
@@ -165,7 +189,7 @@ class WebhookSender:
                 continue
             result = self.post(target, job)
             results.append(result)
-            if result.status is None or result.status == 429:
+            if result.stalls:
                 stalled = result
         return results
 
@@ -186,9 +210,9 @@ class WebhookSender:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
 
 
 def _targets(endpoint_ids: Iterable[int]) -> dict[int, Target]:
@@ -196,7 +220,8 @@ def _targets(endpoint_ids: Iterable[int]) -> dict[int, Target]:
         select(WebhookEndpoint.id, WebhookEndpoint.url, WebhookEndpoint.secret)
         .where(WebhookEndpoint.id.in_(set(endpoint_ids)), WebhookEndpoint.active.is_(True))
     ).all()
-    return {r.id: Target(r.id, r.url, r.secret) for r in rows}
+    allow_private = bool(current_app.config.get("WEBHOOK_ALLOW_PRIVATE", False))
+    return {r.id: Target(r.id, r.url, r.secret, allow_private) for r in rows}
 
 
 def _mine(worker: str, job_id: int) -> ColumnElement[bool]:
@@ -204,11 +229,10 @@ def _mine(worker: str, job_id: int) -> ColumnElement[bool]:
                 OutboxJob.status == "sending")
 
 
-def _release(worker: str, result: Result) -> None:
+def _release(worker: str, job_id: int, later: datetime) -> None:
     """Back to pending, the attempt not counted: it was never made."""
-    later = utcnow() + timedelta(seconds=result.hold_until or 0.0)
     db.session.execute(
-        update(OutboxJob).where(_mine(worker, result.job.job_id))
+        update(OutboxJob).where(_mine(worker, job_id))
         .values(status="pending", attempts=OutboxJob.attempts - 1, available_at=later, lease_until=None,
                 claimed_by=None)
         .execution_options(synchronize_session=False)
@@ -222,7 +246,7 @@ def _settle_one(worker: str, result: Result, backoff: Callable[[int], float]) ->
         db.session.execute(delete(OutboxJob).where(mine))
         return "delivered"
     delay = retry_in(result, result.job.attempt, backoff)
-    values: dict[str, object] = {"lease_until": None, "claimed_by": None, "last_error": result.summary[:200]}
+    values: dict[str, object] = {"lease_until": None, "claimed_by": None, "last_error": result.detail[:200]}
     if delay is None:
         values["status"] = "failed"
     else:
@@ -235,12 +259,12 @@ def settle(worker: str, jobs: list[ClaimedWebhook], results: list[Result], targe
            backoff: Callable[[int], float] = backoff_delay) -> None:
     attempts = []
     answered = {r.job.job_id for r in results}
-    for job in jobs:  # the endpoint was deleted or switched off after the event: nothing to deliver
+    for job in jobs:  # switched off since the event: it waits (a deleted endpoint's jobs went with it)
         if job.endpoint_id not in targets and job.job_id not in answered:
-            db.session.execute(delete(OutboxJob).where(_mine(worker, job.job_id)))
+            _release(worker, job.job_id, HELD_UNTIL)
     for result in results:
         if not result.sent:
-            _release(worker, result)
+            _release(worker, result.job.job_id, utcnow() + timedelta(seconds=result.hold_until or 0.0))
             continue
         outcome = _settle_one(worker, result, backoff)
         attempts.append({"device_id": None, "card_id": None, "attempt": result.job.attempt, "status": result.status,

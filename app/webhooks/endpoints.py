@@ -1,4 +1,5 @@
-"""Registering, listing and removing a merchant's webhook endpoints; queuing a test `ping`.
+"""Registering, changing, listing and removing a merchant's webhook endpoints; rotating a
+secret; queuing a test `ping`.
 
 Functions flush and never commit; the API commits once per request.
 """
@@ -10,9 +11,10 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.events import KIND, envelope
 from app.extensions import db
@@ -21,6 +23,8 @@ from app.models import OutboxJob, WebhookEndpoint
 from app.models._common import utcnow
 from app.models.webhook import EVENTS
 from app.wallet.changes import mark_queued
+from app.webhooks.addresses import refusal, resolve
+from app.webhooks.delivery import HELD_UNTIL
 
 SECRET_PREFIX = "whsec_"
 PING = "ping"
@@ -49,9 +53,10 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_url(url: str, *, production: bool) -> str:
+def check_url(url: str, *, production: bool, allow_private: bool) -> str:
     """An absolute http(s) URL; plain http only to a loopback host or outside production, since a
-    delivery carries what members do and its signature proves origin, not secrecy."""
+    delivery carries what members do and its signature proves origin, not secrecy. Unless
+    `allow_private`, its host must be public (see `check_public`)."""
     url = url.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -59,12 +64,29 @@ def check_url(url: str, *, production: bool) -> str:
     if parts.fragment:
         raise InvalidValue("url must not have a #fragment", field="url")
     try:
-        parts.port  # noqa: B018 (raises on a port out of range)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         raise InvalidValue("url has an invalid port", field="url") from None
     if parts.scheme == "http" and production and not is_loopback(parts.hostname):
         raise InvalidValue("url must be https (plain http is accepted only for a loopback host)", field="url")
+    if not allow_private:
+        check_public(parts.hostname, port)
     return url
+
+
+def check_public(host: str, port: int) -> None:
+    """Refuse a host that is, or resolves to, an address that is not public: the sender would
+    otherwise POST into the operator's own network. A name that does not resolve yet is let
+    through: every delivery checks the addresses it actually connects to."""
+    try:
+        addresses = resolve(host, port)
+    except UnicodeError:
+        raise InvalidValue("url has an invalid host name", field="url") from None
+    except OSError:
+        return
+    reason = refusal(host, addresses)
+    if reason is not None:
+        raise InvalidValue(f"url: {reason}; webhooks are sent only to public addresses", field="url")
 
 
 def check_events(events: Sequence[str]) -> list[str]:
@@ -76,12 +98,52 @@ def check_events(events: Sequence[str]) -> list[str]:
     return [e for e in EVENTS if e in events]  # a stable order, duplicates dropped
 
 
-def create_endpoint(merchant_id: int, url: str, events: Sequence[str], *, production: bool) -> WebhookEndpoint:
-    endpoint = WebhookEndpoint(merchant_id=merchant_id, url=check_url(url, production=production),
+def create_endpoint(merchant_id: int, url: str, events: Sequence[str], *, production: bool,
+                    allow_private: bool) -> WebhookEndpoint:
+    endpoint = WebhookEndpoint(merchant_id=merchant_id,
+                               url=check_url(url, production=production, allow_private=allow_private),
                                events=" ".join(check_events(events)), secret=new_secret(), active=True)
     db.session.add(endpoint)
     db.session.flush()
     return endpoint
+
+
+def update_endpoint(endpoint: WebhookEndpoint, changes: dict[str, Any], *, production: bool,
+                    allow_private: bool) -> WebhookEndpoint:
+    """Apply any of `url`, `events`, `active`, all checked before anything changes. Queued
+    deliveries follow the endpoint: they go to the new URL, and switching it off holds them,
+    unattempted, until it is switched on again (events that happen meanwhile are not queued)."""
+    url = endpoint.url
+    if "url" in changes:
+        url = check_url(changes["url"], production=production, allow_private=allow_private)
+    events = " ".join(check_events(changes["events"])) if "events" in changes else endpoint.events
+    active = bool(changes.get("active", endpoint.active))
+    if active != endpoint.active:
+        _hold_deliveries(endpoint.id, held=not active)
+    endpoint.url, endpoint.events, endpoint.active = url, events, active
+    db.session.flush()
+    return endpoint
+
+
+def _hold_deliveries(endpoint_id: int, *, held: bool) -> None:
+    """Park the endpoint's waiting deliveries (switched off), or make them due now (switched on),
+    in the order their events happened (the outbox is claimed by `available_at`). One being sent
+    at this moment finishes its attempt; one claimed after is parked by the sender."""
+    db.session.execute(
+        update(OutboxJob)
+        .where(OutboxJob.kind == KIND, OutboxJob.endpoint_id == endpoint_id, OutboxJob.status == "pending")
+        .values(available_at=HELD_UNTIL if held else OutboxJob.created_at)
+        .execution_options(synchronize_session=False)
+    )
+    if not held:
+        mark_queued(db.session)
+
+
+def rotate_secret(endpoint: WebhookEndpoint) -> str:
+    """A new signing secret, in force for every delivery sent from now on; the old one is forgotten."""
+    endpoint.secret = new_secret()
+    db.session.flush()
+    return endpoint.secret
 
 
 def merchant_endpoint(merchant_id: int, endpoint_id: int) -> WebhookEndpoint:
@@ -128,8 +190,8 @@ def queue_ping(endpoint: WebhookEndpoint) -> tuple[OutboxJob, dict[str, object]]
     event = envelope(PING, {"endpoint_id": endpoint.id})
     now = utcnow()
     job = OutboxJob(kind=KIND, dedupe_key=uuid.uuid4().hex, endpoint_id=endpoint.id, status="pending", attempts=0,
-                    payload=json.dumps(event, separators=(",", ":"), ensure_ascii=False), available_at=now,
-                    created_at=now)
+                    payload=json.dumps(event, separators=(",", ":"), ensure_ascii=False),
+                    available_at=now if endpoint.active else HELD_UNTIL, created_at=now)
     db.session.add(job)
     db.session.flush()
     mark_queued(db.session)
