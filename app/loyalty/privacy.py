@@ -12,10 +12,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from app.extensions import db
 from app.loyalty.errors import Conflict
+from app.loyalty.rewards import effective_status
 from app.models import (
     Card,
     ConsentEvent,
@@ -90,7 +91,9 @@ def erase_member(member: Member, *, source: str = "api", now: datetime | None = 
     member.consents.append(ConsentEvent(kind="erasure", granted=False, text_version=version, source=source,
                                         created_at=now))
     member.erased_at = now
-    db.session.execute(update(RewardCode).where(RewardCode.member_id == member.id, RewardCode.status == "issued")
+    # Open codes only: one past its date stays expired, as it reads whether or not the codes job ran.
+    db.session.execute(update(RewardCode).where(RewardCode.member_id == member.id, RewardCode.status == "issued",
+                                                or_(RewardCode.expires_at.is_(None), RewardCode.expires_at > now))
                        .values(status="void").execution_options(synchronize_session=False))
     db.session.execute(update(Card).where(Card.member_id == member.id).values(voided=True)
                        .execution_options(synchronize_session="fetch"))
@@ -137,7 +140,7 @@ def _reward_codes(member_id: int) -> list[dict[str, Any]]:
         select(RewardCode, Reward.name).join(Reward, Reward.id == RewardCode.reward_id)
         .where(RewardCode.member_id == member_id).order_by(RewardCode.id)
     ).all()
-    return [{"code": c.code, "reward": name, "status": c.status, "issued_at": _iso(c.issued_at),
+    return [{"code": c.code, "reward": name, "status": effective_status(c), "issued_at": _iso(c.issued_at),
              "expires_at": _iso(c.expires_at), "used_at": _iso(c.used_at)} for c, name in rows]
 
 

@@ -233,12 +233,13 @@ def _merchant_code(merchant_id: int, code: str) -> RewardCode | None:
     )
 
 
-def _refusal(found: RewardCode, now: datetime) -> Conflict:
+def _refusal(found: RewardCode) -> Conflict:
+    """Why a code the till could not use was refused: what `effective_status` says of it."""
     if found.status == "used":
         return CodeUsed(f"the code {found.code} was already used", field="code")
-    if found.status == "expired" or (found.expires_at is not None and found.expires_at <= now):
-        return CodeExpired(f"the code {found.code} has expired", field="code")
-    return CodeVoid(f"the code {found.code} was cancelled", field="code")
+    if found.status == "void":
+        return CodeVoid(f"the code {found.code} was cancelled", field="code")
+    return CodeExpired(f"the code {found.code} has expired", field="code")
 
 
 def use_code(merchant_id: int, typed: str, *, now: datetime | None = None) -> RewardCode:
@@ -260,13 +261,14 @@ def use_code(merchant_id: int, typed: str, *, now: datetime | None = None) -> Re
         raise CodeNotFound("no reward code of yours matches this code", field="code")
     db.session.refresh(found)
     if not used:
-        raise _refusal(found, now)
+        raise _refusal(found)
     card_changed(found.member_id)  # the code leaves the back of the card
     return found
 
 
 def effective_status(code: RewardCode, now: datetime | None = None) -> str:
-    """The stored status, or "expired" for an issued code past its date (nothing rewrites it)."""
+    """The stored status, or "expired" for an issued code past its date that the daily codes job
+    has not marked yet: a code reads the same before and after the job."""
     now = now or utcnow()
     if code.status == "issued" and code.expires_at is not None and code.expires_at <= now:
         return "expired"

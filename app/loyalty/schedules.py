@@ -1,4 +1,5 @@
-"""The daily schedules: birthday bonuses, points expiry (and its warnings), tier downgrades.
+"""The daily schedules: birthday bonuses, points expiry (and its warnings), tier downgrades,
+reward codes past their date.
 
 `run_schedules` is safe to run as often as wanted and on several machines at once: every
 ledger entry it writes carries an idempotency key naming what it is for (`birthday:{member}:{year}`,
@@ -23,13 +24,14 @@ from app.events import emit
 from app.extensions import db
 from app.loyalty import expiry as ex
 from app.loyalty.batches import SelectIds, each_batch
+from app.loyalty.code_expiry import expire_codes
 from app.loyalty.ledger import post, tier_points, tier_rules, totals
 from app.loyalty.tiers import tier_for
 from app.models import Card, LedgerEntry, Member, Program
 from app.models._common import utcnow
 from app.wallet.changes import card_changed
 
-JOBS = ("birthdays", "expiry", "tiers")
+JOBS = ("birthdays", "expiry", "tiers", "codes")  # append only: the position is the job's lock key
 LOCK_SPACE = 0x7E55  # first key of pg_try_advisory_xact_lock(int, int); the second is the job
 
 
@@ -262,6 +264,14 @@ def expire_points(now: datetime, today: date) -> JobResult:
     return JobResult("expiry", {"balances expired": expired, "cards warned": warned})
 
 
+# Reward codes ---------------------------------------------------------------------------------
+
+def expire_reward_codes(now: datetime) -> JobResult:
+    """Issued codes past their `expires_at` become `expired`, and leave the back of the card."""
+    done = expire_codes(now)
+    return JobResult("codes", {"codes expired": done.codes, "cards updated": done.cards})
+
+
 def run_schedules(now: datetime | None = None, only: Sequence[str] = JOBS) -> list[JobResult]:
     """Run the jobs named in `only` (all by default) as of `now`; commits batch by batch."""
     now = now or datetime.now().astimezone()
@@ -271,6 +281,7 @@ def run_schedules(now: datetime | None = None, only: Sequence[str] = JOBS) -> li
         "birthdays": lambda: give_birthday_bonuses(moment, today),
         "expiry": lambda: expire_points(moment, today),
         "tiers": lambda: downgrade_tiers(moment),
+        "codes": lambda: expire_reward_codes(moment),
     }
     results = []
     for name in (job for job in JOBS if job in only):

@@ -35,7 +35,8 @@ def parse_only(raw: str | None) -> tuple[str, ...]:
 @click.option("--only", "only_text", metavar="JOB", help=f"run one job: {' | '.join(JOBS)}")
 @with_appcontext
 def run_schedules_command(now_text: str | None, only_text: str | None) -> None:
-    """Give birthday bonuses, expire points and warn before they go, move tiers down.
+    """Give birthday bonuses, expire points and warn before they go, move tiers down, expire
+    reward codes past their date and take them off the cards.
 
     Idempotent and safe on several machines at once: run it from cron as often as you like.
     Prints one line per job."""

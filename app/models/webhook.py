@@ -8,7 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.extensions import db
 from app.models._common import UTCDateTime, utcnow
 
-EVENTS = ("member.enrolled", "transaction.created", "tier.changed", "reward.redeemed", "card.installed", "card.removed")
+EVENTS = ("member.enrolled", "transaction.created", "tier.changed", "reward.redeemed", "reward.expired",
+          "card.installed", "card.removed")
 
 
 class WebhookEndpoint(db.Model):
