@@ -24,7 +24,8 @@ STATS: Schema = {
                  "enrolments"],
     "properties": {
         "program_id": {"type": "integer"},
-        "days": {"type": "integer", "description": "the period of enrolments, spend and visits"},
+        "days": {"type": "integer", "description": "the period of enrolments (calendar days, today included), "
+                                                   "spend and visits (that many 24-hour days back from now)"},
         "as_of": {"type": "string", "format": "date-time"},
         "members": {**COUNT, "description": "current members (erased ones left out)"},
         "active_members_30d": {**COUNT, "description": "members who earned or redeemed in the last 30 days"},
@@ -55,7 +56,9 @@ STATS: Schema = {
             "type": "array",
             "items": {"type": "object", "required": ["date", "members"],
                       "properties": {"date": {"type": "string", "format": "date"}, "members": COUNT}},
-            "description": "one entry per day of the period, oldest first (UTC days)",
+            "description": "one entry per calendar day of the period, oldest first, today last: days of the "
+                           "installation's time zone (its TIMEZONE setting, UTC unless set), midnight to midnight, "
+                           "so a day has 23 or 25 hours when the clocks change",
         },
     },
 }

@@ -28,7 +28,7 @@ def short_day(day: date) -> str:
 
 def _day_charts(f: Figures) -> list[Chart]:
     labels = [short_day(d.day) for d in f.series]
-    x_label = _("Day (UTC)")
+    x_label = _("Day (%(zone)s)", zone=f.timezone)
 
     def values(attribute: str) -> list[int]:
         return [getattr(d, attribute) for d in f.series]

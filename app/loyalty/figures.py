@@ -2,8 +2,9 @@
 
 Every number comes from an aggregate query (GROUP BY in the database, never a loop over
 members), so the page costs the same handful of statements for ten members or a hundred
-thousand. Days are UTC calendar days: a period of N days is today (UTC) and the N-1 before it,
-starting at midnight UTC.
+thousand. Days are calendar days of the installation's time zone (TIMEZONE, UTC by default; see
+app/loyalty/days.py): a period of N days is today there and the N-1 before it, starting at local
+midnight, and a day of a clock change has 23 or 25 hours.
 
 Like app/loyalty/stats.py, member counts (members now, tiers) leave erased members out, while
 enrolments and the ledger keep their anonymised history: they did join and did spend.
@@ -11,14 +12,15 @@ enrolments and the ledger keep their anonymised history: they did join and did s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, distinct, func, select
 
 from app.extensions import db
+from app.loyalty.days import LocalDays, key, local_days
 from app.loyalty.ledger import EARNING_KINDS
-from app.loyalty.stats import SPENDING_KINDS, TierCount, _count_if, _day, _sum_if, _tiers
+from app.loyalty.stats import SPENDING_KINDS, TierCount, _count_if, _sum_if, _tiers
 from app.models import Card, CardEvent, LedgerEntry, Location, Member, Program, Registration, Reward, RewardCode
 from app.models._common import utcnow
 
@@ -30,7 +32,7 @@ NOT_ACTIVITY = ("expire",)
 
 @dataclass(frozen=True)
 class Day:
-    """One UTC day of the period with its counts."""
+    """One local calendar day of the period with its counts."""
 
     day: date
     enrolments: int = 0
@@ -57,6 +59,7 @@ class Figures:
     first: date
     last: date
     as_of: datetime
+    timezone: str  # the zone whose calendar days the series counts (IANA name)
     series: list[Day]
     members: int  # current members, whenever they joined
     cards_on_phones: int  # cards on at least one phone now
@@ -102,54 +105,53 @@ def period_days(value: Any) -> int:
     return days if days in PERIODS else DEFAULT_PERIOD
 
 
-def _key(value: Any) -> str:
-    # PostgreSQL answers a date, SQLite the text 'YYYY-MM-DD': compare them as that text.
-    return str(value)[:10]
-
-
-def _enrolments(program: Program, start: datetime) -> dict[str, int]:
-    day = _day(Member.created_at)
+def _enrolments(program: Program, period: LocalDays) -> dict[str, int]:
+    day = period.day(Member.created_at)
     rows = db.session.execute(
-        select(day, func.count()).where(Member.program_id == program.id, Member.created_at >= start).group_by(day)
-    )
-    return {_key(d): int(n) for d, n in rows}
-
-
-def _card_events(program: Program, start: datetime) -> dict[str, tuple[int, int]]:
-    day = _day(CardEvent.created_at)
-    rows = db.session.execute(
-        select(day, _count_if(CardEvent.kind == "installed"), _count_if(CardEvent.kind == "removed"))
-        .where(CardEvent.program_id == program.id, CardEvent.created_at >= start)
+        select(day, func.count())
+        .where(Member.program_id == program.id, Member.created_at >= period.start, Member.created_at < period.end)
         .group_by(day)
     )
-    return {_key(d): (int(i), int(r)) for d, i, r in rows}
+    return {key(d): int(n) for d, n in rows}
 
 
-def _program_ledger(program: Program, start: datetime) -> list[ColumnElement[bool]]:
-    return [Member.program_id == program.id, LedgerEntry.created_at >= start]
+def _card_events(program: Program, period: LocalDays) -> dict[str, tuple[int, int]]:
+    day = period.day(CardEvent.created_at)
+    rows = db.session.execute(
+        select(day, _count_if(CardEvent.kind == "installed"), _count_if(CardEvent.kind == "removed"))
+        .where(CardEvent.program_id == program.id, CardEvent.created_at >= period.start,
+               CardEvent.created_at < period.end)
+        .group_by(day)
+    )
+    return {key(d): (int(i), int(r)) for d, i, r in rows}
 
 
-def _ledger_days(program: Program, start: datetime) -> dict[str, tuple[int, int, int]]:
+def _program_ledger(program: Program, period: LocalDays) -> list[ColumnElement[bool]]:
+    return [Member.program_id == program.id, LedgerEntry.created_at >= period.start,
+            LedgerEntry.created_at < period.end]
+
+
+def _ledger_days(program: Program, period: LocalDays) -> dict[str, tuple[int, int, int]]:
     """Per day: distinct active members, points issued, points redeemed."""
     kind, points = LedgerEntry.kind, LedgerEntry.points
-    day = _day(LedgerEntry.created_at)
+    day = period.day(LedgerEntry.created_at)
     active = func.count(distinct(case((kind.not_in(NOT_ACTIVITY), LedgerEntry.member_id))))
     rows = db.session.execute(
         select(day, active, _sum_if(kind.in_(EARNING_KINDS), points), _sum_if(kind.in_(SPENDING_KINDS), -points))
         .select_from(LedgerEntry).join(Member, Member.id == LedgerEntry.member_id)
-        .where(*_program_ledger(program, start))
+        .where(*_program_ledger(program, period))
         .group_by(day)
     )
-    return {_key(d): (int(a), int(i), int(r)) for d, a, i, r in rows}
+    return {key(d): (int(a), int(i), int(r)) for d, a, i, r in rows}
 
 
-def _repeat(program: Program, start: datetime) -> tuple[int, int]:
-    """Members active in the period, and those of them who earned on two or more distinct days."""
-    visit_day = case((LedgerEntry.kind == "earn", _day(LedgerEntry.created_at)))
+def _repeat(program: Program, period: LocalDays) -> tuple[int, int]:
+    """Members active in the period, and those of them who earned on two or more distinct (local) days."""
+    visit_day = case((LedgerEntry.kind == "earn", period.day(LedgerEntry.created_at)))
     per_member = (
         select(LedgerEntry.member_id, func.count(distinct(visit_day)).label("visit_days"))
         .select_from(LedgerEntry).join(Member, Member.id == LedgerEntry.member_id)
-        .where(*_program_ledger(program, start), LedgerEntry.kind.not_in(NOT_ACTIVITY))
+        .where(*_program_ledger(program, period), LedgerEntry.kind.not_in(NOT_ACTIVITY))
         .group_by(LedgerEntry.member_id)
         .subquery()
     )
@@ -175,10 +177,15 @@ def _now_counts(program: Program) -> tuple[int, int, int]:
     return int(row[0]), int(row[1]), int(row[2])
 
 
-def _rewards(program: Program, start: datetime) -> list[Named]:
+def _within(column: Any, period: LocalDays) -> ColumnElement[bool]:
+    return and_(column >= period.start, column < period.end)
+
+
+def _rewards(program: Program, period: LocalDays) -> list[Named]:
     """Every reward of the catalogue: codes issued for points, and used at the till, in the period."""
     rows = db.session.execute(
-        select(Reward.name, _count_if(RewardCode.issued_at >= start), _count_if(RewardCode.used_at >= start))
+        select(Reward.name, _count_if(_within(RewardCode.issued_at, period)),
+               _count_if(_within(RewardCode.used_at, period)))
         .select_from(Reward).outerjoin(RewardCode, RewardCode.reward_id == Reward.id)
         .where(Reward.program_id == program.id)
         .group_by(Reward.id, Reward.name)
@@ -187,9 +194,9 @@ def _rewards(program: Program, start: datetime) -> list[Named]:
     return [Named(name, int(issued), int(used)) for name, issued, used in rows]
 
 
-def _locations(program: Program, start: datetime, enrolled: int) -> list[Named]:
+def _locations(program: Program, period: LocalDays, enrolled: int) -> list[Named]:
     """Enrolments per location in the period (every location, even at 0), then the rest."""
-    joined = and_(Member.location_id == Location.id, Member.created_at >= start)
+    joined = and_(Member.location_id == Location.id, _within(Member.created_at, period))
     rows = db.session.execute(
         select(Location.name, func.count(Member.id))
         .select_from(Location).outerjoin(Member, joined)
@@ -202,27 +209,26 @@ def _locations(program: Program, start: datetime, enrolled: int) -> list[Named]:
 
 
 def program_figures(program: Program, days: int = DEFAULT_PERIOD, now: datetime | None = None) -> Figures:
+    """The figures of the `days` local calendar days ending today (the day of `now` in TIMEZONE)."""
     now = now or utcnow()
-    last = now.astimezone(timezone.utc).date()
-    first = last - timedelta(days=days - 1)
-    start = datetime.combine(first, time(), tzinfo=timezone.utc)
-    enrolments = _enrolments(program, start)
-    events = _card_events(program, start)
-    ledger = _ledger_days(program, start)
+    period = local_days(days, now)
+    enrolments = _enrolments(program, period)
+    events = _card_events(program, period)
+    ledger = _ledger_days(program, period)
     series = []
-    for i in range(days):
-        day = first + timedelta(days=i)
-        key = day.isoformat()
-        installed, removed = events.get(key, (0, 0))
-        active, issued, redeemed = ledger.get(key, (0, 0, 0))
-        series.append(Day(day, enrolments.get(key, 0), installed, removed, active, issued, redeemed))
+    for day in period.days:
+        day_key = day.isoformat()
+        installed, removed = events.get(day_key, (0, 0))
+        active, issued, redeemed = ledger.get(day_key, (0, 0, 0))
+        series.append(Day(day, enrolments.get(day_key, 0), installed, removed, active, issued, redeemed))
     members, on_phones, outstanding = _now_counts(program)
-    active, repeat = _repeat(program, start)
+    active, repeat = _repeat(program, period)
     return Figures(
-        program_id=program.id, days=days, first=first, last=last, as_of=now, series=series,
+        program_id=program.id, days=days, first=period.first, last=period.last, as_of=now,
+        timezone=period.zone_name, series=series,
         members=members, cards_on_phones=on_phones, points_outstanding=outstanding,
         active_members=active, repeat_members=repeat,
         tiers=_tiers(program),
-        rewards=_rewards(program, start),
-        locations=_locations(program, start, sum(enrolments.values())),
+        rewards=_rewards(program, period),
+        locations=_locations(program, period, sum(enrolments.values())),
     )

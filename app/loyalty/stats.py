@@ -7,17 +7,22 @@ through `members (program_id, created_at)` and `ledger_entries (member_id, id)`.
 Member figures (members, active, tiers) count current members: erased ones are left out. Ledger
 figures (points, spend, visits) keep an erased member's anonymised history, so the liability and
 the totals stay right.
+
+The enrolments are counted per calendar day of the installation's time zone (TIMEZONE, see
+app/loyalty/days.py); the other period figures (spend, visits, active members) look back a
+rolling number of days from now.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, distinct, func, select
 
 from app.extensions import db
+from app.loyalty.days import LocalDays, key, local_days
 from app.loyalty.ledger import ACTIVITY_KINDS, EARNING_KINDS
 from app.models import Card, CardEvent, Device, LedgerEntry, Member, Program, Registration, Reward, RewardCode
 from app.models._common import utcnow
@@ -162,23 +167,16 @@ def _cards(program: Program) -> tuple[int, int, int]:
     return int(cards), int(registrations), int(gone)
 
 
-def _day(column: Any) -> Any:
-    """The UTC calendar day of a timestamp, as the database computes it."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return func.date(func.timezone("UTC", column))
-    return func.date(column)  # SQLite keeps UTC text
-
-
-def _enrolments(program: Program, first: date, days: int) -> list[DayCount]:
-    """Members enrolled on each of the `days` days from `first` (erased ones too: they came)."""
-    start = datetime.combine(first, time(), tzinfo=timezone.utc)
-    day = _day(Member.created_at)
+def _enrolments(program: Program, period: LocalDays) -> list[DayCount]:
+    """Members enrolled on each local day of the period (erased ones too: they came)."""
+    day = period.day(Member.created_at)
     rows = db.session.execute(
-        select(day, func.count()).where(Member.program_id == program.id, Member.created_at >= start).group_by(day)
+        select(day, func.count())
+        .where(Member.program_id == program.id, Member.created_at >= period.start, Member.created_at < period.end)
+        .group_by(day)
     ).all()
-    counts = {str(d)[:10]: int(n) for d, n in rows}
-    every_day = (first + timedelta(days=i) for i in range(days))
-    return [DayCount(d.isoformat(), counts.get(d.isoformat(), 0)) for d in every_day]
+    counts = {key(d): int(n) for d, n in rows}
+    return [DayCount(d.isoformat(), counts.get(d.isoformat(), 0)) for d in period.days]
 
 
 def _per(total: Any, count: int) -> Decimal:
@@ -217,5 +215,5 @@ def program_stats(program: Program, days: int = 30, now: datetime | None = None)
         period_active_members=visitors,
         average_spend=_per(ledger["spend"], visitors),
         average_visits=round(int(ledger["visits"]) / visitors, 2) if visitors else 0.0,
-        enrolments=_enrolments(program, now.date() - timedelta(days=days - 1), days),
+        enrolments=_enrolments(program, local_days(days, now)),
     )

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import insert, select
 
@@ -13,6 +14,7 @@ from app.loyalty.stats import DayCount, TierCount, program_stats
 from app.models import Card, CardEvent, Device, LedgerEntry, Member, Program, PushAttempt, Registration, Reward, RewardCode
 from app.models._common import utcnow
 from tests.conftest import Api, new_merchant
+from tests.dashboard.test_timezone import rome  # noqa: F401 (the fixture: an app with TIMEZONE=Europe/Rome)
 from tests.support.queries import statements
 
 DAY = timedelta(days=1)
@@ -192,3 +194,22 @@ def test_installed_cards_need_an_existing_device(program: dict[str, Any]) -> Non
     stats = program_stats(_program(program))
     assert (stats.cards_installed, stats.installations) == (1, 1)
     assert db.session.scalar(select(Registration.card_id)) == 1001
+
+
+def test_enrolments_count_the_days_of_the_configured_zone(rome: Flask) -> None:
+    """TIMEZONE=Europe/Rome: 29 March 2026 runs from 28 March 23:00 UTC to 29 March 22:00 UTC (23 hours),
+    25 October from 24 October 22:00 UTC to 25 October 23:00 UTC (25 hours)."""
+    key = new_merchant(rome.test_cli_runner(), "Caffè Rossi", "owner@rossi.example")
+    created = Api(rome.test_client(), key).post("/programs", {"name": "Rossi Club"}).get_json()
+    p = _program(created)
+    for name, at in (("a", datetime(2026, 3, 28, 22, 59, 59)), ("b", datetime(2026, 3, 28, 23, 0)),
+                     ("c", datetime(2026, 3, 29, 21, 59, 59)), ("d", datetime(2026, 3, 29, 22, 0)),
+                     ("e", datetime(2026, 10, 24, 21, 59, 59)), ("f", datetime(2026, 10, 24, 22, 0)),
+                     ("g", datetime(2026, 10, 25, 22, 59, 59)), ("h", datetime(2026, 10, 25, 23, 0))):
+        _member(p, name, at.replace(tzinfo=timezone.utc))
+    db.session.commit()
+
+    spring = program_stats(_program(created), days=3, now=datetime(2026, 3, 29, 22, 30, tzinfo=timezone.utc))
+    assert spring.enrolments == [DayCount("2026-03-28", 1), DayCount("2026-03-29", 2), DayCount("2026-03-30", 1)]
+    autumn = program_stats(_program(created), days=3, now=datetime(2026, 10, 26, 9, tzinfo=timezone.utc))
+    assert autumn.enrolments == [DayCount("2026-10-24", 1), DayCount("2026-10-25", 2), DayCount("2026-10-26", 1)]
