@@ -107,8 +107,9 @@ def push_worker_command(batch_size: int) -> None:
 def init_app(app: Flask) -> None:
     # Imported here: these modules pull in the whole loyalty engine, which imports this module.
     from app.loyalty.members_csv_cli import COMMANDS as CSV_COMMANDS
+    from app.loyalty.messages_cli import COMMANDS as MESSAGE_COMMANDS
     from app.loyalty.schedules_cli import run_schedules_command
 
     for command in (init_db_command, create_merchant_command, create_api_key_command, seed_demo_command,
-                    push_worker_command, run_schedules_command, *CSV_COMMANDS):
+                    push_worker_command, run_schedules_command, *CSV_COMMANDS, *MESSAGE_COMMANDS):
         app.cli.add_command(command)

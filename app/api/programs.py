@@ -11,7 +11,6 @@ from app.api.segments import MESSAGE_SEND, message_segment, message_sent_json
 from app.api.serializers import program_json
 from app.api.validation import json_body
 from app.extensions import db
-from app.loyalty.messages import record_sent
 from app.loyalty.programs import create_program, update_program
 from app.loyalty.segments import send_message
 from app.models import Program
@@ -53,7 +52,5 @@ def post_program_message(program_id: int) -> tuple[Response, int]:
     program = merchant_program(program_id)
     body = json_body(MESSAGE_SEND)
     segment = message_segment(program, body)
-    sent = send_message(program, body["text"], segment)
-    record_sent(program.id, segment, sent)  # the dashboard lists it with its outcomes
-    db.session.commit()
+    sent = send_message(program, body["text"], segment)  # commits, batch by batch, with its record
     return jsonify(message_sent_json(program, segment, sent)), 202

@@ -25,7 +25,7 @@ from app.dashboard.message_forms import (
 )
 from app.extensions import db
 from app.loyalty.errors import InvalidValue
-from app.loyalty.messages import OUTCOMES, count_sent, record_sent, sent_messages
+from app.loyalty.messages import OUTCOMES, count_sent, sent_messages
 from app.loyalty.segments import MAX_MESSAGE, Segment, count_recipients, send_message
 from app.models import Program
 from app.wallet.strings import LABELS
@@ -58,13 +58,12 @@ def _preview(program: Program, form: MessageForm, segment: Segment, status: int 
 
 def _send(program: Program, form: MessageForm, segment: Segment) -> Response | tuple[str, int]:
     try:
-        sent = send_message(program, form.text.data or "", segment)
+        # Committed in short batches, the record first: see send_message.
+        sent = send_message(program, form.text.data or "", segment, staff_id=g.staff.id)
     except InvalidValue:  # the form's own checks should have caught it; keep the text
         db.session.rollback()
         form.text.errors = [_("Write the message, at most %(max)d characters.", max=MAX_MESSAGE)]
         return _page(program, form, 400)
-    record_sent(program.id, segment, sent, staff_id=g.staff.id)
-    db.session.commit()  # the message, the cards' pushes and the record, all or nothing
     flash(ngettext("Message sent to %(num)d member: the card is being updated.",
                    "Message sent to %(num)d members: their cards are being updated.", sent.recipients), "message")
     return redirect(url_for("dashboard.messages", program_id=program.id), 303)

@@ -8,31 +8,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
-
 from typing import Any
 
 from sqlalchemy import ColumnElement, Subquery, and_, func, or_, select
 
 from app.extensions import db
-from app.loyalty.segments import Segment, Sent
 from app.models import Card, OutboxJob, PushAttempt, SentMessage
-from app.models._common import utcnow
 
 OUTCOMES = ("delivered", "retry", "failed", "unregistered")  # what the push workers record
 PENDING_STATUSES = ("pending", "sending")
 WEBHOOK_KIND = "webhook"  # outbox rows that are not pushes to a card
-
-
-def record_sent(program_id: int, segment: Segment, sent: Sent, *, staff_id: int | None = None,
-                now: datetime | None = None) -> SentMessage:
-    """Keep the message that was just sent, in the same transaction. Flushes; the caller commits."""
-    row = SentMessage(program_id=program_id, staff_id=staff_id, text=sent.text,
-                      segment=json.dumps(segment.as_json(), separators=(",", ":"), sort_keys=True),
-                      recipients=sent.recipients, cards=sent.cards, created_at=now or utcnow())
-    db.session.add(row)
-    db.session.flush()
-    return row
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -185,14 +186,24 @@ def update_program(program: Program, fields: Mapping[str, Any]) -> Program:
     return program
 
 
-def post_message(program: Program, text: str) -> int:
-    """Show `text` on every card of the program; returns how many cards changed."""
+def set_program_message(program: Program, text: str, now: datetime | None = None) -> str:
+    """Make `text` the message every card of the program shows; returns it as kept. Changes no card:
+    `post_message` (or `segments.send_message`) bumps and pushes them, in short batches."""
     text = text.strip()
     if not text:
         raise InvalidValue("text must not be empty", field="text")
     if len(text) > 200:
         raise InvalidValue("text must be at most 200 characters", field="text")
     program.message = text
-    program.message_at = utcnow()
+    program.message_at = now or utcnow()
     program.version = Program.version + 1
-    return program_cards_changed(program.id)
+    return text
+
+
+def post_message(program: Program, text: str) -> int:
+    """Show `text` on every card of the program; returns how many cards changed.
+
+    Commits: the cards change in short committed batches (see `segments.send_message`)."""
+    from app.loyalty.segments import Segment, send_message  # segments builds on this module
+
+    return send_message(program, text, Segment()).cards

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -56,3 +56,8 @@ class SentMessage(db.Model):
     recipients: Mapped[int] = mapped_column(Integer)
     cards: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Cards are changed in short batches in id order: "sending" until the last one, then "sent" ("replaced" when a
+    # newer message to every card took over first). `through_id` is the last card id (a message to every card) or
+    # member id (a segment) done; `recipients` and `cards` count what is done so far.
+    status: Mapped[str] = mapped_column(String(10), default="sent", server_default="sent")
+    through_id: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

@@ -9,16 +9,26 @@ ledger writes for a member). Just before the transaction commits, the cards chan
 - one outbox job per registered device, folded into a job already pending for that device and
   card, available no sooner than PUSH_MIN_INTERVAL after the last push so bursts coalesce.
 All of it commits or rolls back with the change itself.
+
+A change to many cards at once (a message to 100,000 members) comes in short batches of ids
+(`cards_changed_by_id`, `member_cards_changed`), each committed on its own by its caller, so no
+card's row lock, which a till posting a purchase waits for, is held longer than one batch. A
+batch takes its cards' row locks at once (in id order) and bumps their versions in the stamping
+statement, so each card is written once; the commit-time work above is one statement each per
+batch, whatever the batch's size.
 """
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import Select, String, case, cast, event, func, insert, literal, or_, select, text, update
+from sqlalchemy import (
+    BigInteger, String, any_, bindparam, case, cast, event, func, insert, literal, or_, select, text, true,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -28,7 +38,7 @@ from app.models._common import UTCDateTime, utcnow
 
 CARDS_KEY = "tessera.changed_cards"
 PROGRAMS_KEY = "tessera.changed_programs"
-MEMBER_QUERIES_KEY = "tessera.changed_member_queries"
+LOCKED_KEY = "tessera.locked_cards"  # locked now, their version bumped with the stamp at commit
 QUEUED_KEY = "tessera.outbox_queued"
 NOTIFIED_KEY = "tessera.outbox_notified"
 DEFAULT_MIN_INTERVAL = 1.0
@@ -82,33 +92,51 @@ def program_cards_changed(program_id: int) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def cards_changed(member_ids: Select[Any]) -> int:
-    """Bump the cards of the members `member_ids` selects (a segment); returns how many.
-
-    The query itself, not its rows, is kept for the commit-time stamping and pushes, so a
-    message to a large segment never brings member ids into Python; it must select the same
-    members until the transaction commits."""
-    result = db.session.execute(
-        update(Card)
-        .where(Card.member_id.in_(member_ids))
-        .values(version=Card.version + 1, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    db.session.info.setdefault(MEMBER_QUERIES_KEY, []).append(member_ids)
-    return int(result.rowcount)  # type: ignore[attr-defined]
+def among(column: Any, ids: Iterable[int]) -> Any:
+    """`column IN ids`: on PostgreSQL one array parameter (`= ANY`), however many ids a batch holds."""
+    values = sorted(ids)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(values, postgresql.ARRAY(BigInteger)))
+    return column.in_(values)
 
 
-def _which(cards: set[int], programs: set[int], member_queries: list[Select[Any]] | None = None) -> Any:
+def cards_changed_by_id(card_ids: Sequence[int]) -> int:
+    """Change the cards `card_ids` (one short batch of a change to many cards); returns how many.
+
+    Their row locks are taken now; their versions are bumped, stamped and pushed at commit.
+    Committing each batch on its own keeps every card's row lock to the length of one batch."""
+    return _lock(among(Card.id, card_ids)) if card_ids else 0
+
+
+def member_cards_changed(member_ids: Sequence[int]) -> int:
+    """Change the cards of the members `member_ids` (one short batch of a segment), as `cards_changed_by_id`."""
+    return _lock(among(Card.member_id, member_ids)) if member_ids else 0
+
+
+def _lock(which: Any) -> int:
+    """Take the cards' row locks now, in id order; their version is bumped by the commit-time stamp,
+    so each card of a batch is written once rather than twice."""
+    locked = db.session.scalars(select(Card.id).where(which).order_by(Card.id).with_for_update()).all()
+    db.session.info.setdefault(LOCKED_KEY, set()).update(locked)
+    return len(locked)
+
+
+def _which(cards: set[int], programs: set[int]) -> Any:
     conditions = []
     if cards:
-        conditions.append(Card.id.in_(sorted(cards)))
+        conditions.append(among(Card.id, cards))
     if programs:
         conditions.append(Card.program_id.in_(sorted(programs)))
-    conditions.extend(Card.member_id.in_(query) for query in member_queries or ())
     return conditions[0] if len(conditions) == 1 else or_(*conditions)
 
 
-def _queue_pushes(session: Session, which: Any, min_interval: float) -> None:
+def _holding(cards: set[int], programs: set[int]) -> Any:
+    """The registrations of the changed cards, when they are a list of ids: said on the registrations
+    too, so the database looks them up by card id rather than reading every registration."""
+    return among(Registration.card_id, cards) if cards and not programs else true()
+
+
+def _queue_pushes(session: Session, which: Any, holding: Any, min_interval: float) -> None:
     """One pending job per (device, card) holding a changed card, written by the database itself
     (INSERT … SELECT), so a message to a million cards never passes through Python rows."""
     now = utcnow()
@@ -117,7 +145,7 @@ def _queue_pushes(session: Session, which: Any, min_interval: float) -> None:
         select(literal("apns"), key, Registration.device_id, Registration.card_id, literal("pending"), literal(0),
                literal(now, UTCDateTime), literal(now, UTCDateTime))
         .join(Card, Card.id == Registration.card_id)
-        .where(which)
+        .where(which, holding)
     )
     dialect = session.get_bind().dialect.name
     maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -127,7 +155,7 @@ def _queue_pushes(session: Session, which: Any, min_interval: float) -> None:
     )
     if not session.execute(statement).rowcount:  # type: ignore[attr-defined]
         return
-    _space_recent(session, which, now, timedelta(seconds=min_interval))
+    _space_recent(session, which, holding, now, timedelta(seconds=min_interval))
     mark_queued(session)
 
 
@@ -153,25 +181,30 @@ def _google_enabled() -> bool:
     return bool(config.get("GOOGLE_ISSUER_ID") and config.get("GOOGLE_SERVICE_ACCOUNT_FILE"))
 
 
-def _space_recent(session: Session, which: Any, now: datetime, gap: timedelta) -> None:
-    """Jobs for a card pushed to the same device less than `gap` ago wait until the gap is over."""
+def _space_recent(session: Session, which: Any, holding: Any, now: datetime, gap: timedelta) -> None:
+    """Jobs for a card pushed to the same device less than `gap` ago wait until the gap is over
+    (one statement sent once for all of them, whatever their number)."""
     recent = session.execute(
         select(Registration.device_id, Registration.card_id, Registration.last_pushed_at)
         .join(Card, Card.id == Registration.card_id)
-        .where(which, Registration.last_pushed_at > now - gap)
+        .where(which, holding, Registration.last_pushed_at > now - gap)
     ).all()
-    for device_id, card_id, pushed in recent:
-        due = pushed + gap
-        session.execute(
-            update(OutboxJob)
-            .where(OutboxJob.kind == "apns", OutboxJob.status == "pending",
-                   OutboxJob.dedupe_key == f"{device_id}:{card_id}", OutboxJob.available_at < due)
-            .values(available_at=due)
-            .execution_options(synchronize_session=False)
-        )
+    if not recent:
+        return
+    jobs = OutboxJob.__table__
+    due = bindparam("due", type_=UTCDateTime())
+    session.execute(
+        jobs.update()
+        .where(jobs.c.kind == "apns", jobs.c.status == "pending", jobs.c.dedupe_key == bindparam("key"),
+               jobs.c.available_at < due)
+        .values(available_at=due),
+        [{"key": f"{device_id}:{card_id}", "due": pushed + gap} for device_id, card_id, pushed in recent],
+    )
 
 
-def _stamp(session: Session, which: Any) -> None:
+def _stamp(session: Session, which: Any, locked: set[int], only_locked: bool) -> None:
+    """Number the changed cards from the counter and move their `modified_at` on; the cards only
+    locked so far (`locked`, a batch) get their version bumped in the same statement."""
     seq = session.execute(
         update(ChangeCounter).where(ChangeCounter.id == 1).values(value=ChangeCounter.value + 1).returning(ChangeCounter.value)
     ).scalar_one_or_none()
@@ -179,27 +212,34 @@ def _stamp(session: Session, which: Any) -> None:
         session.execute(insert(ChangeCounter).values(id=1, value=1))
         seq = 1
     now = int(utcnow().timestamp())
+    bump: dict[str, Any] = {}
+    if only_locked:
+        bump = {"version": Card.version + 1, "updated_at": utcnow()}
+    elif locked:
+        bump = {"version": case((among(Card.id, locked), Card.version + 1), else_=Card.version),
+                "updated_at": case((among(Card.id, locked), literal(utcnow(), UTCDateTime)), else_=Card.updated_at)}
     session.execute(
         update(Card)
         .where(which)
-        .values(change_seq=seq, modified_at=case((Card.modified_at + 1 > now, Card.modified_at + 1), else_=now))
+        .values(change_seq=seq, modified_at=case((Card.modified_at + 1 > now, Card.modified_at + 1), else_=now), **bump)
         .execution_options(synchronize_session=False)
     )
 
 
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
-    cards = session.info.pop(CARDS_KEY, set())
+    bumped = session.info.pop(CARDS_KEY, set())
+    locked = session.info.pop(LOCKED_KEY, set()) - bumped  # a card bumped already is not bumped again
+    cards = bumped | locked
     programs = session.info.pop(PROGRAMS_KEY, set())
-    member_queries = session.info.pop(MEMBER_QUERIES_KEY, [])
-    if not cards and not programs and not member_queries:
+    if not cards and not programs:
         return
-    which = _which(cards, programs, member_queries)
+    which = _which(cards, programs)
     interval = current_app.config.get("PUSH_MIN_INTERVAL", DEFAULT_MIN_INTERVAL) if has_app_context() else DEFAULT_MIN_INTERVAL
-    _queue_pushes(session, which, interval)
+    _queue_pushes(session, which, _holding(cards, programs), interval)
     if _google_enabled():
         _queue_google(session, which)
-    _stamp(session, which)
+    _stamp(session, which, locked, bool(locked) and not bumped and not programs)
 
 
 @event.listens_for(Session, "after_commit")
@@ -214,5 +254,5 @@ def _after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
-    for key in (CARDS_KEY, PROGRAMS_KEY, MEMBER_QUERIES_KEY, QUEUED_KEY, NOTIFIED_KEY):
+    for key in (CARDS_KEY, LOCKED_KEY, PROGRAMS_KEY, QUEUED_KEY, NOTIFIED_KEY):
         session.info.pop(key, None)

@@ -269,3 +269,23 @@ def test_the_owner_can_keep_a_message_to_members_who_agreed_to_marketing(owner: 
     assert {m.name: m.message for m in db.session.scalars(select(Member))} == {"Agreed": "Saldi!", "Refused": None}
     record = db.session.scalar(select(SentMessage))
     assert record is not None and json.loads(record.segment) == {"type": "all", "marketing_consent": True}
+
+
+def test_a_message_still_being_sent_or_replaced_says_so(crowd: dict[str, Any], client: FlaskClient) -> None:
+    pid = crowd["id"]
+    now = utcnow()
+    db.session.add_all([
+        SentMessage(program_id=pid, text="Halfway", segment='{"type":"all"}', recipients=4, cards=2,
+                    status="sending", through_id=2, created_at=now - timedelta(hours=3)),
+        SentMessage(program_id=pid, text="Overtaken", segment='{"type":"all"}', recipients=4, cards=1,
+                    status="replaced", through_id=1, created_at=now - timedelta(hours=2)),
+        SentMessage(program_id=pid, text="Complete", segment='{"type":"all"}', recipients=4, cards=4,
+                    created_at=now - timedelta(hours=1)),
+    ])
+    db.session.commit()
+    login(client, "owner@rossi.example")
+    rows = client.get(f"/dashboard/programs/{pid}/messages").text.split('id="sent-messages"', 1)[1].split("<tr>")
+    row = {text: next(r for r in rows if text in r) for text in ("Halfway", "Overtaken", "Complete")}
+    assert "Still being sent" in row["Halfway"] and "Replaced" not in row["Halfway"]
+    assert "Replaced by a newer message" in row["Overtaken"]
+    assert "badge" not in row["Complete"]
