@@ -1,6 +1,7 @@
-"""A message to a program with 100,000 cards while a till keeps posting purchases.
+"""A message (or a design change) to a program with 100,000 cards while a till keeps posting purchases.
 
     .venv/bin/python benchmarks/message_fanout_locks.py [--count 100000] [--segment all|consent]
+                                                        [--change message|design]
 
 PostgreSQL when it answers on 127.0.0.1:5432 (a fresh database, dropped afterwards), else SQLite.
 Every member has a card and a registered phone, so every card the message changes queues a push.
@@ -8,8 +9,10 @@ A till thread posts 10 points to a random member again and again (`ledger.post` 
 what `POST /members/{id}/transactions` does), first for a few seconds with no message: the
 baseline. Then the message is sent through `send_message`, as the API sends it (`--segment
 consent`: to the members who agreed to marketing messages, all of them here, which writes each
-member's own message), while the till goes on and a probe on a connection of its own takes the
-row lock of a random card (`SELECT … FOR UPDATE`) and times how long it waited. Last line:
+member's own message; `--change design`: the program's background colour changes through
+`update_program`, committed, then its card sweep worked as `PATCH /programs/{id}` does), while
+the till goes on and a probe on a connection of its own takes the row lock of a random card
+(`SELECT … FOR UPDATE`) and times how long it waited. Last line:
 
     cards=… seconds=… max_lock_wait_ms=… till_p99_ms=… baseline_till_p99_ms=…
 """
@@ -26,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
 from benchmarks._harness import base_env, free_port, percentile  # noqa: E402
 from benchmarks.push_fanout import database, seed  # noqa: E402
@@ -108,6 +111,23 @@ def send(app: Any, program_id: int, segment_type: str) -> tuple[int, float]:
         return sent.cards, time.perf_counter() - started
 
 
+def change_design(app: Any, program_id: int) -> tuple[int, float]:
+    """What `PATCH /programs/{id}` with a new background colour does: the change commits, then the sweep."""
+    from app.extensions import db
+    from app.loyalty.programs import update_program
+    from app.models import Card, Program
+    from app.wallet import sweeps
+
+    with app.app_context():
+        started = time.perf_counter()
+        update_program(db.session.get_one(Program, program_id), {"colors": {"background": "#aa3300"}})
+        db.session.commit()
+        sweeps.finish_due_sweeps()  # run by the request before it answers
+        seconds = time.perf_counter() - started
+        cards = db.session.scalar(select(func.count(Card.id)).where(Card.program_id == program_id)) or 0
+        return int(cards), seconds
+
+
 def prepare(app: Any, segment_type: str) -> None:
     from app.extensions import db
 
@@ -128,6 +148,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--segment", choices=("all", "consent"), default="all")
+    parser.add_argument("--change", choices=("message", "design"), default="message")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, database(tmp) as database_url:
         from app import create_app
@@ -146,7 +167,10 @@ def main() -> None:
         baseline_start = time.perf_counter()
         time.sleep(BASELINE_SECONDS)
         sent_start = time.perf_counter()
-        cards, seconds = send(app, program_id, args.segment)
+        if args.change == "design":
+            cards, seconds = change_design(app, program_id)
+        else:
+            cards, seconds = send(app, program_id, args.segment)
         sent_end = time.perf_counter()
         time.sleep(0.5)
         till.stop.set()
@@ -161,7 +185,8 @@ def main() -> None:
         waits = probe.between(sent_start, sent_end)
         print(f"baseline: {len(baseline)} till transactions, p50 {ms(percentile(baseline, 0.5))} ms, "
               f"p99 {ms(percentile(baseline, 0.99))} ms, max {ms(max(baseline))} ms")
-        print(f"message to {cards} cards ({args.segment}) in {seconds:.2f} s; meanwhile {len(during)} till "
+        what = "design change" if args.change == "design" else f"message ({args.segment})"
+        print(f"{what} to {cards} cards in {seconds:.2f} s; meanwhile {len(during)} till "
               f"transactions, p50 {ms(percentile(during, 0.5))} ms, p99 {ms(percentile(during, 0.99))} ms, "
               f"max {ms(max(during))} ms; {len(waits)} lock probes, max wait {ms(max(waits))} ms")
         print(f"cards={cards} seconds={seconds:.2f} max_lock_wait_ms={ms(max(waits))} "

@@ -1,4 +1,6 @@
-"""Creating and changing programs. Every change the cards show bumps every card's version."""
+"""Creating and changing programs. Every change the cards show bumps every card's version: the program
+change commits first, with the sweep's record, then the cards change in short committed batches
+(`app.wallet.sweeps`), before the request answers."""
 from __future__ import annotations
 
 import re

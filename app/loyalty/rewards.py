@@ -110,7 +110,7 @@ def update_reward(reward: Reward, fields: Mapping[str, Any]) -> Reward:
     program = reward_program(reward)
     values = _check_fields(program, fields)
     if any(name in values for name in SHOWN_FIELDS):
-        program_cards_show_catalogue(program)  # cards before the reward's row, as a redemption locks them
+        program_cards_show_catalogue(program)  # the program's row (the sweep's) before the reward's
     for name, value in values.items():
         setattr(reward, name, value)
     db.session.flush()
@@ -119,9 +119,10 @@ def update_reward(reward: Reward, fields: Mapping[str, Any]) -> Reward:
 
 def program_cards_show_catalogue(program: Program) -> None:
     """The front of every card of a points program names its next reward: a catalogue change
-    is a card change. Stamp cards name only their own reward, which the catalogue cannot move."""
+    is a card change, swept over the cards in short batches once it commits (`app.wallet.sweeps`).
+    Stamp cards name only their own reward, which the catalogue cannot move."""
     if program.kind != "stamps":
-        program_cards_changed(program.id)
+        program_cards_changed(program.id, "rewards")
 
 
 def rewards_of(program: Program) -> list[Reward]:

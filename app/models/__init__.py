@@ -1,6 +1,6 @@
 """Every table of the service; importing this module registers them all on the metadata."""
 from app.models.api_key import ApiKey
-from app.models.design import Location, ProgramImage, SentMessage
+from app.models.design import CardSweep, Location, ProgramImage, SentMessage
 from app.models.device import CardEvent, Device, DeviceLog, Registration
 from app.models.ledger import LedgerEntry
 from app.models.member import Card, ConsentEvent, Member
@@ -14,6 +14,7 @@ __all__ = [
     "ApiKey",
     "Campaign",
     "Card",
+    "CardSweep",
     "CardEvent",
     "ChangeCounter",
     "Device",

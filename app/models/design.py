@@ -61,3 +61,20 @@ class SentMessage(db.Model):
     # member id (a segment) done; `recipients` and `cards` count what is done so far.
     status: Mapped[str] = mapped_column(String(10), default="sent", server_default="sent")
     through_id: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class CardSweep(db.Model):
+    """A change every card of a program shows (its design, rules, artwork or rewards), worked in short
+    committed batches of card ids in order: "sweeping" until the last batch, then "done" ("replaced"
+    when a newer sweep of the program took over first). `through_id` is the last card id done and
+    `cards` how many were changed so far; both commit with each batch."""
+
+    __tablename__ = "card_sweeps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(String(20))  # design, artwork, rewards
+    status: Mapped[str] = mapped_column(String(10), default="sweeping")
+    through_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    cards: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

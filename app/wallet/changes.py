@@ -10,7 +10,8 @@ ledger writes for a member). Just before the transaction commits, the cards chan
   card, available no sooner than PUSH_MIN_INTERVAL after the last push so bursts coalesce.
 All of it commits or rolls back with the change itself.
 
-A change to many cards at once (a message to 100,000 members) comes in short batches of ids
+A change to many cards at once (a message to 100,000 members, a program's new design: see
+`app.wallet.sweeps`) comes in short batches of ids
 (`cards_changed_by_id`, `member_cards_changed`), each committed on its own by its caller, so no
 card's row lock, which a till posting a purchase waits for, is held longer than one batch. A
 batch takes its cards' row locks at once (in id order) and bumps their versions in the stamping
@@ -26,8 +27,7 @@ from typing import Any
 
 from flask import current_app, has_app_context
 from sqlalchemy import (
-    BigInteger, String, any_, bindparam, case, cast, event, func, insert, literal, or_, select, text, true,
-    update,
+    BigInteger, String, any_, bindparam, case, cast, event, func, insert, literal, select, text, update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -37,7 +37,6 @@ from app.models import Card, CardEvent, ChangeCounter, OutboxJob, Registration
 from app.models._common import UTCDateTime, utcnow
 
 CARDS_KEY = "tessera.changed_cards"
-PROGRAMS_KEY = "tessera.changed_programs"
 LOCKED_KEY = "tessera.locked_cards"  # locked now, their version bumped with the stamp at commit
 QUEUED_KEY = "tessera.outbox_queued"
 NOTIFIED_KEY = "tessera.outbox_notified"
@@ -80,16 +79,14 @@ def card_changed(member_id: int) -> int:
     return int(version)
 
 
-def program_cards_changed(program_id: int) -> int:
-    """Bump every card of a program (a design change or a message); returns how many."""
-    result = db.session.execute(
-        update(Card)
-        .where(Card.program_id == program_id)
-        .values(version=Card.version + 1, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    db.session.info.setdefault(PROGRAMS_KEY, set()).add(program_id)
-    return int(result.rowcount)  # type: ignore[attr-defined]
+def program_cards_changed(program_id: int, reason: str = "design") -> int:
+    """Change every card of a program (its design, rules, artwork or rewards); returns how many it has.
+
+    No card is touched in this transaction: the sweep's record is written with it, and once it commits
+    the cards change in short committed batches (`app.wallet.sweeps`), before the request answers."""
+    from app.wallet.sweeps import start_sweep  # sweeps builds on this module
+
+    return start_sweep(program_id, reason)
 
 
 def among(column: Any, ids: Iterable[int]) -> Any:
@@ -121,19 +118,6 @@ def _lock(which: Any) -> int:
     return len(locked)
 
 
-def _which(cards: set[int], programs: set[int]) -> Any:
-    conditions = []
-    if cards:
-        conditions.append(among(Card.id, cards))
-    if programs:
-        conditions.append(Card.program_id.in_(sorted(programs)))
-    return conditions[0] if len(conditions) == 1 else or_(*conditions)
-
-
-def _holding(cards: set[int], programs: set[int]) -> Any:
-    """The registrations of the changed cards, when they are a list of ids: said on the registrations
-    too, so the database looks them up by card id rather than reading every registration."""
-    return among(Registration.card_id, cards) if cards and not programs else true()
 
 
 def _queue_pushes(session: Session, which: Any, holding: Any, min_interval: float) -> None:
@@ -231,15 +215,14 @@ def _before_commit(session: Session) -> None:
     bumped = session.info.pop(CARDS_KEY, set())
     locked = session.info.pop(LOCKED_KEY, set()) - bumped  # a card bumped already is not bumped again
     cards = bumped | locked
-    programs = session.info.pop(PROGRAMS_KEY, set())
-    if not cards and not programs:
+    if not cards:
         return
-    which = _which(cards, programs)
+    which = among(Card.id, cards)
     interval = current_app.config.get("PUSH_MIN_INTERVAL", DEFAULT_MIN_INTERVAL) if has_app_context() else DEFAULT_MIN_INTERVAL
-    _queue_pushes(session, which, _holding(cards, programs), interval)
+    _queue_pushes(session, which, among(Registration.card_id, cards), interval)
     if _google_enabled():
         _queue_google(session, which)
-    _stamp(session, which, locked, bool(locked) and not bumped and not programs)
+    _stamp(session, which, locked, bool(locked) and not bumped)
 
 
 @event.listens_for(Session, "after_commit")
@@ -254,5 +237,5 @@ def _after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
-    for key in (CARDS_KEY, LOCKED_KEY, PROGRAMS_KEY, QUEUED_KEY, NOTIFIED_KEY):
+    for key in (CARDS_KEY, LOCKED_KEY, QUEUED_KEY, NOTIFIED_KEY):
         session.info.pop(key, None)

@@ -86,13 +86,14 @@ def image_data(program: Program, kind: str, scale: int) -> bytes | None:
 
 
 def _cards_change(program: Program) -> int:
-    """An image is on every card: the same bump and push as a design change."""
+    """An image is on every card: the same sweep of the cards as a design change (short committed batches
+    once the upload commits, see `app.wallet.sweeps`); returns how many cards will change."""
     # In SQL, not from the value read earlier: a second upload waiting on the row lock then
     # counts from the first one's version, and never reuses it (it keys the artwork cache).
     program.version = Program.version + 1  # type: ignore[assignment]
     program.updated_at = utcnow()
     db.session.flush()  # the UPDATE takes the program's row lock before any image row is touched
-    return program_cards_changed(program.id)
+    return program_cards_changed(program.id, "artwork")
 
 
 def store_images(program: Program, kind: str, images: Sequence[ScaledImage]) -> int:

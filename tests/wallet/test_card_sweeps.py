@@ -1,0 +1,258 @@
+"""A change every card of a program shows (design, rules, artwork, rewards) sweeps the cards in short
+committed batches: the till is never kept waiting for the whole program, every card changes once, and
+a sweep that stops halfway resumes, or is taken over by the program's next change."""
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from flask import Flask
+from PIL import Image
+from sqlalchemy import create_engine, delete, select, text
+from sqlalchemy.pool import NullPool
+
+from app.extensions import db
+from app.loyalty.programs import update_program
+from app.loyalty.segments import Segment, send_message
+from app.models import Card, CardSweep, Device, OutboxJob, Program, Registration
+from app.wallet.program_art import store_images
+from app.wallet.sweeps import finish_due_sweeps, resume_card_sweeps
+from app.wallet.uploads import prepare_upload
+from tests.conftest import Api
+from tests.loyalty.test_message_batches import commits, lock_probe, on_statement
+
+MEMBERS = 7
+BATCH = 2
+
+
+@pytest.fixture
+def cards(app: Flask, owner: Api, program: dict[str, Any]) -> list[int]:
+    """Seven members, each card on a phone of its own; sweeps go two cards a batch."""
+    app.config["CARD_SWEEP_BATCH_SIZE"] = BATCH
+    for n in range(MEMBERS):
+        response = owner.post(f"/programs/{program['id']}/members", {
+            "name": f"Member {n}", "email": f"member{n}@example.com", "consent": {"terms": True}})
+        assert response.status_code == 201, response.get_json()
+    ids = list(db.session.scalars(select(Card.id).order_by(Card.id)))
+    phones = [Device(library_identifier=f"phone-{n}", push_token=f"{n:064x}") for n in range(MEMBERS)]
+    db.session.add_all(phones)
+    db.session.flush()
+    db.session.add_all(Registration(device_id=phone.id, card_id=card) for phone, card in zip(phones, ids))
+    db.session.execute(delete(OutboxJob))
+    db.session.commit()
+    return ids
+
+
+def _versions() -> dict[int, int]:
+    db.session.expire_all()
+    return dict(db.session.execute(select(Card.id, Card.version)).all())  # type: ignore[arg-type]
+
+
+def _pushes() -> list[int]:
+    return sorted(db.session.scalars(select(OutboxJob.card_id).where(OutboxJob.kind == "apns")))
+
+
+def _sweeps() -> list[tuple[str, str, int]]:
+    db.session.expire_all()
+    return [(s.reason, s.status, s.cards) for s in db.session.scalars(select(CardSweep).order_by(CardSweep.id))]
+
+
+def _grew(before: dict[int, int]) -> dict[int, int]:
+    after = _versions()
+    return {card: after[card] - version for card, version in before.items()}
+
+
+def _logo() -> Any:
+    data = io.BytesIO()
+    Image.new("RGBA", (300, 100), (200, 30, 40, 255)).save(data, "PNG")
+    return prepare_upload(data.getvalue(), "logo")
+
+
+def _change_design(owner: Api, program_id: int) -> None:
+    response = owner.patch(f"/programs/{program_id}", {"colors": {"background": "#112233"}})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["colors"]["background"] == "#112233"
+
+
+def _upload_logo(owner: Api, program_id: int) -> None:
+    store_images(db.session.get_one(Program, program_id), "logo", _logo())
+    db.session.commit()
+    assert [s.cards for s in finish_due_sweeps()] == [MEMBERS]
+
+
+def _add_reward(owner: Api, program_id: int) -> None:
+    response = owner.post(f"/programs/{program_id}/rewards", {"name": "Caffè omaggio", "cost": 100})
+    assert response.status_code == 201, response.get_json()
+
+
+@pytest.mark.parametrize("change,reason", [(_change_design, "design"), (_upload_logo, "artwork"),
+                                           (_add_reward, "rewards")], ids=["design", "artwork", "rewards"])
+def test_every_card_changes_once_in_short_batches(owner: Api, program: dict[str, Any], cards: list[int],
+                                                  change: Callable[[Api, int], None], reason: str) -> None:
+    before = _versions()
+    with commits() as seen:
+        change(owner, program["id"])
+    assert len(seen) >= MEMBERS // BATCH + 2  # the change with the record, then a commit per batch
+    assert _grew(before) == dict.fromkeys(cards, 1)
+    assert _pushes() == cards  # one push queued per registered phone
+    assert _sweeps() == [(reason, "done", MEMBERS)]
+
+
+def test_a_change_rolled_back_sweeps_nothing(program: dict[str, Any], cards: list[int]) -> None:
+    before = _versions()
+    update_program(db.session.get_one(Program, program["id"]), {"colors": {"background": "#112233"}})
+    db.session.rollback()
+    assert finish_due_sweeps() == []
+    assert _sweeps() == [] and _versions() == before and _pushes() == []
+
+
+def test_a_till_can_lock_a_card_before_the_sweep_ends(database_url: str, owner: Api, program: dict[str, Any],
+                                                      cards: list[int]) -> None:
+    """While later batches are still being written, the first batch's cards are changed, committed and
+    free: a purchase posted on one of them does not wait for the rest of the program."""
+    first, last = cards[0], cards[-1]
+    start = _versions()
+    freed: list[int] = []
+
+    def look(statement: str) -> None:
+        taken, version = probe(first)
+        with reader.connect() as conn:  # what is committed
+            last_version = conn.execute(text("SELECT version FROM cards WHERE id = :id"), {"id": last}).scalar_one()
+        if taken and version == start[first] + 1 and last_version == start[last]:
+            freed.append(1)
+
+    reader = create_engine(database_url, poolclass=NullPool)
+    try:
+        with lock_probe(database_url) as probe, on_statement(look):
+            _change_design(owner, program["id"])
+    finally:
+        reader.dispose()
+    assert freed, "the first card stayed locked until every card of the program was written"
+
+
+class Stop(Exception):
+    """The process ends in the middle of a sweep."""
+
+
+@contextmanager
+def stop_at_batch(number: int) -> Iterator[None]:
+    seen: list[str] = []
+
+    def maybe_stop(statement: str) -> None:
+        if statement.startswith("UPDATE cards SET version"):
+            seen.append(statement)
+            if len(seen) == number:
+                raise Stop
+
+    with on_statement(maybe_stop):
+        yield
+
+
+def _stopped_design_change(program_id: int, batch: int, color: str = "#445566") -> None:
+    update_program(db.session.get_one(Program, program_id), {"colors": {"background": color}})
+    db.session.commit()
+    with stop_at_batch(batch), pytest.raises(Stop):
+        finish_due_sweeps()
+    db.session.rollback()
+
+
+def test_a_sweep_that_stopped_halfway_resumes_without_pushing_twice(program: dict[str, Any],
+                                                                     cards: list[int]) -> None:
+    before = _versions()
+    _stopped_design_change(program["id"], 3)
+    assert _sweeps() == [("design", "sweeping", 2 * BATCH)]
+    done = cards[:2 * BATCH]
+    assert {c for c, grown in _grew(before).items() if grown} == set(done)
+    assert _pushes() == done
+    db.session.execute(delete(OutboxJob))  # the push worker delivered those
+    db.session.commit()
+
+    resumed = resume_card_sweeps(program["id"])
+    assert [(s.reason, s.status, s.cards) for s in resumed] == [("design", "done", MEMBERS)]
+    assert _grew(before) == dict.fromkeys(cards, 1)
+    assert _pushes() == cards[2 * BATCH:]  # only the cards the first run did not reach
+    assert resume_card_sweeps() == []  # nothing left: running it again changes nothing
+    assert _grew(before) == dict.fromkeys(cards, 1)
+
+
+def test_a_newer_change_takes_over_an_unfinished_sweep(owner: Api, program: dict[str, Any], cards: list[int]) -> None:
+    before = _versions()
+    _stopped_design_change(program["id"], 2)
+    _change_design(owner, program["id"])
+    assert _sweeps() == [("design", "replaced", BATCH), ("design", "done", MEMBERS)]
+    # The cards the old sweep had reached changed once more (they show the newest design); the others once.
+    assert _grew(before) == {card: 2 if card in cards[:BATCH] else 1 for card in cards}
+    assert resume_card_sweeps() == []
+
+
+def test_resume_card_changes_on_the_command_line(runner: Any, program: dict[str, Any], cards: list[int]) -> None:
+    _stopped_design_change(program["id"], 2)
+    sweep = db.session.scalars(select(CardSweep)).one()
+    assert (sweep.status, sweep.through_id) == ("sweeping", cards[BATCH - 1])
+    result = runner.invoke(args=["resume-card-changes", "--program", str(program["id"])])
+    assert result.exit_code == 0, result.output
+    expected = f"sweep={sweep.id} program={program['id']} reason=design status=done cards={MEMBERS}"
+    assert result.output.strip() == expected
+    assert runner.invoke(args=["resume-card-changes"]).output == ""
+
+
+def test_resume_messages_finishes_sweeps_too(runner: Any, program: dict[str, Any], cards: list[int]) -> None:
+    before = _versions()
+    _stopped_design_change(program["id"], 1)
+    result = runner.invoke(args=["resume-messages"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith(f"reason=design status=done cards={MEMBERS}")
+    assert _grew(before) == dict.fromkeys(cards, 1)
+
+
+def test_two_runs_resuming_one_sweep_share_its_batches(app: Flask, program: dict[str, Any], cards: list[int]) -> None:
+    before = _versions()
+    _stopped_design_change(program["id"], 1)
+    results: list[list[int]] = []
+
+    def run() -> None:
+        with app.app_context():
+            results.append([s.cards for s in resume_card_sweeps(program["id"])])
+
+    runs = [threading.Thread(target=run) for _ in range(2)]
+    for thread in runs:
+        thread.start()
+    for thread in runs:
+        thread.join(30)
+    assert len(results) == 2
+    assert _grew(before) == dict.fromkeys(cards, 1)
+    assert _sweeps() == [("design", "done", MEMBERS)]
+    assert _pushes() == cards
+
+
+def test_a_sweep_and_a_message_at_once_both_finish(app: Flask, program: dict[str, Any], cards: list[int]) -> None:
+    """Both take their cards' locks in id order, one short batch at a time: neither waits for the other
+    to end, and each card changes once for each of them."""
+    app.config["MESSAGE_BATCH_SIZE"] = BATCH
+    before = _versions()
+    _stopped_design_change(program["id"], 1)
+    errors: list[BaseException] = []
+
+    def run(work: Callable[[], Any]) -> None:
+        with app.app_context():
+            try:
+                work()
+            except BaseException as exc:  # noqa: BLE001 (reported below)
+                errors.append(exc)
+
+    threads = [
+        threading.Thread(target=run, args=(lambda: resume_card_sweeps(program["id"]),)),
+        threading.Thread(target=run, args=(
+            lambda: send_message(db.session.get_one(Program, program["id"]), "Doppi punti", Segment()),)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert _grew(before) == dict.fromkeys(cards, 2)
+    assert _sweeps() == [("design", "done", MEMBERS)]
