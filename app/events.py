@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -27,19 +28,39 @@ def envelope(event: str, data: dict[str, Any]) -> dict[str, Any]:
 
 def emit(event: str, merchant_id: int, data: dict[str, Any]) -> int:
     """Queue `event` for every active endpoint of the merchant that subscribed to it."""
-    endpoints = db.session.scalars(
-        select(WebhookEndpoint).where(WebhookEndpoint.merchant_id == merchant_id, WebhookEndpoint.active.is_(True))
-    ).all()
-    subscribed = [e for e in endpoints if event in e.events.split()]
-    if not subscribed:
+    return emit_each(event, [(merchant_id, data)])
+
+
+def emit_each(event: str, items: Sequence[tuple[int, dict[str, Any]]]) -> int:
+    """`emit` for many events of one type, each (merchant id, data): one query finds the
+    subscribed endpoints and one INSERT queues them all, however many events there are."""
+    if not items:
         return 0
-    body = json.dumps(envelope(event, data), separators=(",", ":"), ensure_ascii=False)
+    endpoints = db.session.execute(
+        select(WebhookEndpoint.id, WebhookEndpoint.merchant_id, WebhookEndpoint.events)
+        .where(WebhookEndpoint.merchant_id.in_({merchant_id for merchant_id, _ in items}),
+               WebhookEndpoint.active.is_(True))
+        .order_by(WebhookEndpoint.id)
+    ).all()
+    subscribed: dict[int, list[int]] = {}
+    for endpoint_id, merchant_id, events in endpoints:
+        if event in events.split():
+            subscribed.setdefault(merchant_id, []).append(endpoint_id)
     now = utcnow()
-    for endpoint in subscribed:
-        db.session.add(OutboxJob(kind=KIND, dedupe_key=uuid.uuid4().hex, endpoint_id=endpoint.id, payload=body,
-                                 status="pending", attempts=0, available_at=now, created_at=now))
+    rows = []
+    for merchant_id, data in items:
+        targets = subscribed.get(merchant_id)
+        if not targets:
+            continue
+        body = json.dumps(envelope(event, data), separators=(",", ":"), ensure_ascii=False)
+        rows += [{"kind": KIND, "dedupe_key": uuid.uuid4().hex, "endpoint_id": endpoint_id, "payload": body,
+                  "status": "pending", "attempts": 0, "available_at": now, "created_at": now}
+                 for endpoint_id in targets]
+    if not rows:
+        return 0
+    db.session.execute(insert(OutboxJob), rows)
     mark_queued(db.session)
-    return len(subscribed)
+    return len(rows)
 
 
 def card_moved(kind: str, card_ids: list[int], device_id: int | None, platform: str, reason: str | None = None) -> None:

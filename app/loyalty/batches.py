@@ -18,12 +18,14 @@ ATTEMPTS = 3
 
 SelectIds = Callable[[int, int], Sequence[int]]  # (after this id, at most n) -> ascending ids
 Work = Callable[[int], bool]  # member id -> whether something was done
+BatchWork = Callable[[Sequence[int]], int]  # a batch of member ids -> how many were changed
 
 
-def _work_batch(ids: Sequence[int], work: Work) -> int:
+def _committed(step: Callable[[], int]) -> int:
+    """Run `step` and commit; on a conflict roll back and run it again, from the database's state."""
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            done = sum(1 for member_id in ids if _work_one(member_id, work))
+            done = step()
             db.session.commit()
             return done
         except (PendingRollbackError, OperationalError):
@@ -42,7 +44,14 @@ def _work_one(member_id: int, work: Work) -> bool:
 
 
 def each_batch(select_ids: SelectIds, work: Work, batch_size: int | None = None) -> int:
-    """Work every member `select_ids` yields, batch by batch; returns how many were changed."""
+    """Work every member `select_ids` yields, one by one, batch by batch; returns how many were changed."""
+    return each_id_batch(select_ids, lambda ids: sum(1 for member_id in ids if _work_one(member_id, work)),
+                         batch_size)
+
+
+def each_id_batch(select_ids: SelectIds, work: BatchWork, batch_size: int | None = None) -> int:
+    """Work every member `select_ids` yields a whole batch at a time (set-based statements over the
+    batch's ids), each batch committed on its own; returns how many were changed."""
     size = batch_size or BATCH_SIZE
     after, done = 0, 0
     while True:
@@ -50,5 +59,5 @@ def each_batch(select_ids: SelectIds, work: Work, batch_size: int | None = None)
         db.session.rollback()  # the read ends here; each batch writes in a fresh transaction
         if not ids:
             return done
-        done += _work_batch(ids, work)
+        done += _committed(lambda: work(ids))
         after = ids[-1]

@@ -243,3 +243,27 @@ def test_the_command_line_runs_the_codes_job_alone_or_last(owner: Api, program: 
     assert wrong.exit_code != 0
     assert wrong.output.strip() == "Error: --only 'code' must be one of birthdays, expiry, tiers, codes"
     assert "codes" in runner.invoke(args=["run-schedules", "--help"]).output
+
+
+def test_a_batch_costs_the_same_statements_for_any_number_of_members(
+    owner: Api, program: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Set-based: a batch of members is a handful of statements, not a handful per member."""
+    from app.loyalty.code_expiry import expire_codes
+    from tests.support.queries import statements
+
+    monkeypatch.setattr(batches, "BATCH_SIZE", 100)  # every member in one batch
+    _subscribe(owner, "reward.expired")
+    reward = _reward(owner, program, "Caffè", 30)
+    yesterday = utcnow() - timedelta(days=1)
+    counts = []
+    for size in (2, 8):
+        for n in range(size):
+            member = _join(owner, program, f"Batch{size}x{n}")
+            for code in _codes(owner, member, reward):
+                _expires(code, yesterday)
+        with statements() as seen:
+            done = expire_codes(utcnow())
+        assert (done.codes, done.cards) == (size, size)
+        counts.append(len(seen))
+    assert counts[0] == counts[1], counts
