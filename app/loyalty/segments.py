@@ -20,14 +20,14 @@ from typing import Any
 
 from flask import current_app, has_app_context
 from sqlalchemy import ColumnElement, Select, exists, extract, func, or_, select, update
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 from app.loyalty.errors import InvalidValue, NotFound
 from app.loyalty.programs import set_program_message
 from app.models import Card, Member, Program, SentMessage
 from app.models._common import utcnow
-from app.wallet.changes import among, cards_changed_by_id, member_cards_changed
+from app.wallet.changes import among, cards_changed_by_id, member_cards_changed, until_done
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,6 @@ TYPES = ("all", "tier", "inactive", "birthday_month", "member")
 MAX_MESSAGE = 200
 MAX_INACTIVE_DAYS = 3650
 BATCH_SIZE = 1000  # cards a message changes per transaction (MESSAGE_BATCH_SIZE in the app's config)
-BATCH_ATTEMPTS = 3
 SENDING, SENT, REPLACED = "sending", "sent", "replaced"
 
 
@@ -198,23 +197,11 @@ def resume_messages(program_id: int | None = None, batch_size: int | None = None
 def finish_message(message_id: int, batch_size: int | None = None) -> Sent:
     """Work the message's batches until none is left; safe to run again, or from two processes at once."""
     size = batch_size or configured_batch_size()
-    while not _batch_with_retries(message_id, size):
-        pass
+    until_done(lambda: _batch(message_id, size))
     row = db.session.get_one(SentMessage, message_id, populate_existing=True)
     sent = Sent(text=row.text, recipients=row.recipients, cards=row.cards, message_id=row.id, status=row.status)
     db.session.commit()
     return sent
-
-
-def _batch_with_retries(message_id: int, size: int) -> bool:
-    for attempt in range(1, BATCH_ATTEMPTS + 1):
-        try:
-            return _batch(message_id, size)
-        except OperationalError:  # a deadlock or a lock timeout: the batch is worked again from the record
-            db.session.rollback()
-            if attempt == BATCH_ATTEMPTS:
-                raise
-    return True
 
 
 def _batch(message_id: int, size: int) -> bool:

@@ -30,6 +30,7 @@ from sqlalchemy import (
     BigInteger, String, any_, bindparam, case, cast, event, func, insert, literal, select, text, update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.extensions import db
@@ -118,6 +119,23 @@ def _lock(which: Any) -> int:
     return len(locked)
 
 
+
+
+def until_done(batch: Callable[[], bool], attempts: int = 3) -> None:
+    """Work a change to many cards to its end: `batch` commits one batch with its record's progress
+    and says True when nothing is left. A batch that meets a deadlock or a lock timeout is rolled
+    back and worked again (it re-reads where the record stands), up to `attempts` times."""
+    failures = 0
+    while True:
+        try:
+            if batch():
+                return
+            failures = 0
+        except OperationalError:
+            db.session.rollback()
+            failures += 1
+            if failures == attempts:
+                raise
 
 
 def _queue_pushes(session: Session, which: Any, holding: Any, min_interval: float) -> None:

@@ -32,18 +32,17 @@ from typing import Any
 
 from flask import Flask, current_app, has_app_context, request_finished
 from sqlalchemy import event, func, select, update
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import Card, CardSweep, Program
 from app.models._common import utcnow
-from app.wallet.changes import cards_changed_by_id
+from app.wallet.changes import cards_changed_by_id, until_done
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000  # cards a sweep changes per transaction (CARD_SWEEP_BATCH_SIZE, else MESSAGE_BATCH_SIZE)
-BATCH_ATTEMPTS = 3
 SWEEPING, DONE, REPLACED = "sweeping", "done", "replaced"
 STARTED_KEY = "tessera.card_sweeps_started"  # {program id: sweep id} written in the open transaction
 DUE_KEY = "tessera.card_sweeps_due"  # sweep ids committed, whose cards are still to change
@@ -135,25 +134,13 @@ def finish_sweep(sweep_id: int, batch_size: int | None = None) -> Swept | None:
     """Work the sweep's batches until none is left; safe to run again, or from two processes at once.
     None when its program (and so the record) is gone."""
     size = batch_size or configured_batch_size()
-    while not _batch_with_retries(sweep_id, size):
-        pass
+    until_done(lambda: _batch(sweep_id, size))
     row = db.session.execute(
         select(CardSweep.id, CardSweep.program_id, CardSweep.reason, CardSweep.status, CardSweep.cards)
         .where(CardSweep.id == sweep_id)
     ).one_or_none()
     db.session.commit()
     return Swept(*row) if row is not None else None
-
-
-def _batch_with_retries(sweep_id: int, size: int) -> bool:
-    for attempt in range(1, BATCH_ATTEMPTS + 1):
-        try:
-            return _batch(sweep_id, size)
-        except OperationalError:  # a deadlock or a lock timeout: the batch is worked again from the record
-            db.session.rollback()
-            if attempt == BATCH_ATTEMPTS:
-                raise
-    return True
 
 
 def _batch(sweep_id: int, size: int) -> bool:
