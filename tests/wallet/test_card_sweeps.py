@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -23,7 +22,7 @@ from app.wallet.program_art import store_images
 from app.wallet.sweeps import finish_due_sweeps, resume_card_sweeps
 from app.wallet.uploads import prepare_upload
 from tests.conftest import Api
-from tests.loyalty.test_message_batches import commits, lock_probe, on_statement
+from tests.loyalty.test_message_batches import Stop, commits, lock_probe, on_statement, stop_at_batch
 
 MEMBERS = 7
 BATCH = 2
@@ -132,24 +131,6 @@ def test_a_till_can_lock_a_card_before_the_sweep_ends(database_url: str, owner: 
     finally:
         reader.dispose()
     assert freed, "the first card stayed locked until every card of the program was written"
-
-
-class Stop(Exception):
-    """The process ends in the middle of a sweep."""
-
-
-@contextmanager
-def stop_at_batch(number: int) -> Iterator[None]:
-    seen: list[str] = []
-
-    def maybe_stop(statement: str) -> None:
-        if statement.startswith("UPDATE cards SET version"):
-            seen.append(statement)
-            if len(seen) == number:
-                raise Stop
-
-    with on_statement(maybe_stop):
-        yield
 
 
 def _stopped_design_change(program_id: int, batch: int, color: str = "#445566") -> None:
