@@ -148,6 +148,16 @@ def test_a_till_can_lock_a_messaged_card_before_the_send_ends(database_url: str,
                                                               program: dict[str, Any], cards: list[int]) -> None:
     """While later batches are still being written, the first batch's cards are changed, committed
     and free: a purchase posted on one of them would not wait for the rest of the message."""
+    answers: list[Any] = []
+    freed = first_card_freed_early(database_url, cards, lambda: answers.append(
+        owner.post(f"/programs/{program['id']}/messages", {"text": "Doppi punti"})))
+    assert answers[0].status_code == 202, answers[0].get_json()
+    assert freed, "the first card stayed locked until the whole message was written"
+
+
+def first_card_freed_early(database_url: str, cards: list[int], action: Callable[[], object]) -> bool:
+    """Whether, while `action` changes every card, there was a moment when the first card was
+    already changed, committed and free to lock while the last was not changed yet."""
     first, last = cards[0], cards[-1]
     start = _versions()
     freed: list[int] = []
@@ -162,11 +172,10 @@ def test_a_till_can_lock_a_messaged_card_before_the_send_ends(database_url: str,
     reader = create_engine(database_url, poolclass=NullPool)
     try:
         with lock_probe(database_url) as probe, on_statement(look):
-            response = owner.post(f"/programs/{program['id']}/messages", {"text": "Doppi punti"})
+            action()
     finally:
         reader.dispose()
-    assert response.status_code == 202, response.get_json()
-    assert freed, "the first card stayed locked until the whole message was written"
+    return bool(freed)
 
 
 class Stop(Exception):

@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from PIL import Image
-from sqlalchemy import create_engine, delete, select, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.loyalty.programs import update_program
@@ -22,7 +21,9 @@ from app.wallet.program_art import store_images
 from app.wallet.sweeps import finish_due_sweeps, resume_card_sweeps
 from app.wallet.uploads import prepare_upload
 from tests.conftest import Api
-from tests.loyalty.test_message_batches import Stop, commits, lock_probe, on_statement, stop_at_batch
+from tests.loyalty.test_message_batches import (
+    Stop, commits, first_card_freed_early, stop_at_batch,
+)
 
 MEMBERS = 7
 BATCH = 2
@@ -113,23 +114,7 @@ def test_a_till_can_lock_a_card_before_the_sweep_ends(database_url: str, owner: 
                                                       cards: list[int]) -> None:
     """While later batches are still being written, the first batch's cards are changed, committed and
     free: a purchase posted on one of them does not wait for the rest of the program."""
-    first, last = cards[0], cards[-1]
-    start = _versions()
-    freed: list[int] = []
-
-    def look(statement: str) -> None:
-        taken, version = probe(first)
-        with reader.connect() as conn:  # what is committed
-            last_version = conn.execute(text("SELECT version FROM cards WHERE id = :id"), {"id": last}).scalar_one()
-        if taken and version == start[first] + 1 and last_version == start[last]:
-            freed.append(1)
-
-    reader = create_engine(database_url, poolclass=NullPool)
-    try:
-        with lock_probe(database_url) as probe, on_statement(look):
-            _change_design(owner, program["id"])
-    finally:
-        reader.dispose()
+    freed = first_card_freed_early(database_url, cards, lambda: _change_design(owner, program["id"]))
     assert freed, "the first card stayed locked until every card of the program was written"
 
 
