@@ -157,6 +157,25 @@ def page(new_page: Callable[..., Page]) -> Page:
     return new_page()
 
 
+def keep(page: Page, path: Path) -> bytes:
+    """A full-page screenshot saved at `path`, its PNG bytes returned.
+
+    Headless Chromium now and then answers a capture with "Unable to capture screenshot" while
+    its compositor has no frame ready (seen under load, on a page that had just been navigated).
+    That is the browser's, not the page's: wait for two animation frames and try again, at most
+    three times, and let any other error through at once."""
+    from playwright.sync_api import Error
+
+    for attempt in range(3):
+        try:
+            return page.screenshot(path=str(path), full_page=True)
+        except Error as exc:
+            if "Unable to capture screenshot" not in exc.message or attempt == 2:
+                raise
+            page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    raise AssertionError("unreachable")
+
+
 @pytest.fixture
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

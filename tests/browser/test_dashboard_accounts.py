@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from flask import Flask
 
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import LiveServer, keep
 from tests.dashboard.accounts_support import mail_to_inbox
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ PASSWORD = "correct horse battery"
 
 
 def _shot(page: Page, artifacts: Path, name: str) -> None:
-    page.screenshot(path=str(artifacts / f"dashboard-accounts-{name}.png"), full_page=True)
+    keep(page, artifacts / f"dashboard-accounts-{name}.png")
     assert_accessible(page)
 
 

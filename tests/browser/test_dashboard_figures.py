@@ -13,7 +13,7 @@ from PIL import Image
 from app.extensions import db
 from app.models import DeviceLog, PushAttempt
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import LiveServer, keep
 from tests.dashboard.test_figures_data import PASSWORD, build
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ def test_figures_draw_charts_with_their_numbers(new_page: Any, live_server: Live
     assert page.locator(".headline dd").first.inner_text() == "5"
     page.locator("#points-heading ~ details summary").click()
     assert page.locator("#points-heading ~ details table").is_visible()
-    page.screenshot(path=str(artifacts / "dashboard-figures-charts.png"), full_page=True)
+    keep(page, artifacts / "dashboard-figures-charts.png")
 
     # The same page with JavaScript on, for axe-core (which runs in the page).
     checked: Page = new_page(viewport={"width": 1280, "height": 900}, locale="en-GB")
@@ -62,7 +62,7 @@ def test_figures_draw_charts_with_their_numbers(new_page: Any, live_server: Live
     checked.wait_for_url(re.compile(r".*/device-log$"))
     assert checked.locator("table.log tbody tr").count() == 1
     assert card.card_number in checked.locator("table.log").inner_text()
-    checked.screenshot(path=str(artifacts / "dashboard-figures-device-log.png"), full_page=True)
+    keep(checked, artifacts / "dashboard-figures-device-log.png")
     assert_accessible(checked)
 
 
@@ -80,7 +80,7 @@ def test_a_locations_poster_scans_to_its_own_link(page: Page, live_server: LiveS
     page.fill("#new-location", "Vetrina sul corso")
     page.click("text=Add location")
     page.wait_for_selector("text=Location Vetrina sul corso added")
-    page.screenshot(path=str(artifacts / "dashboard-figures-poster.png"), full_page=True)
+    keep(page, artifacts / "dashboard-figures-poster.png")
     assert_accessible(page)
 
     link = f"{live_server.url}/join/{program['slug']}?at=vetrina-sul"
@@ -88,7 +88,7 @@ def test_a_locations_poster_scans_to_its_own_link(page: Page, live_server: LiveS
     page.wait_for_url(f"{live_server.url}/join/{program['slug']}/poster?at=vetrina-sul")
     page.set_viewport_size({"width": 794, "height": 1123})
     page.wait_for_function("document.querySelector('#qr').complete && document.querySelector('#qr').naturalWidth > 0")
-    screenshot = page.screenshot(path=str(artifacts / "dashboard-figures-location-poster.png"), full_page=True)
+    screenshot = keep(page, artifacts / "dashboard-figures-location-poster.png")
     decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(screenshot)))
     assert [result.text for result in decoded] == [link]
     assert page.locator(".link a").get_attribute("href") == link

@@ -4,7 +4,6 @@ customer joins from the QR page on a phone; the cashier types the card number an
 the figures change. Every page is checked with axe-core and kept as a screenshot."""
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +16,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Card, LedgerEntry, Merchant, Program, ProgramImage
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import LiveServer, keep
 from tests.browser.test_poster_print import pdf_page_count
 from tests.enrollment.smtp import smtp_server
 
@@ -41,7 +40,7 @@ def _logo(path: Path) -> Path:
 
 def _look(page: Page, artifacts: Path, name: str) -> None:
     """Each page of the afternoon: accessible, and kept for people to look at."""
-    page.screenshot(path=str(artifacts / f"afternoon-{name}.png"), full_page=True)
+    keep(page, artifacts / f"afternoon-{name}.png")
     assert_accessible(page)
 
 

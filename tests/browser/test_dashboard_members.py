@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import LedgerEntry, SentMessage
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import LiveServer, keep
 from tests.conftest import Api
 from tests.dashboard.members_helpers import PASSWORD, enroll
 
@@ -40,7 +40,7 @@ def test_find_a_member_adjust_points_and_message_a_tier(page: Page, live_server:
     page.click("form[role=search] button[type=submit]")
     rows = page.locator("#members-table tbody tr")
     assert rows.count() == 1 and "Giulia Bianchi" in rows.first.inner_text()
-    page.screenshot(path=str(artifacts / "dashboard-members-search.png"), full_page=True)
+    keep(page, artifacts / "dashboard-members-search.png")
     assert_accessible(page)
 
     page.click("#members-table a:has-text('Giulia Bianchi')")
@@ -51,20 +51,20 @@ def test_find_a_member_adjust_points_and_message_a_tier(page: Page, live_server:
     page.click("#adjust-form button[type=submit]")
     assert page.locator("#points-error").inner_text().startswith("The balance is 1500")
     assert page.locator("#points").get_attribute("aria-invalid") == "true"
-    page.screenshot(path=str(artifacts / "dashboard-members-adjust-error.png"), full_page=True)
+    keep(page, artifacts / "dashboard-members-adjust-error.png")
     assert_accessible(page)
     page.fill("#points", "-200")
     page.click("#adjust-form button[type=submit]")
     page.wait_for_url(f"**/dashboard/members/{giulia['id']}")
     assert page.locator("#balance").inner_text() == "1300"
     assert "Broken cup" in page.locator("#ledger").inner_text()
-    page.screenshot(path=str(artifacts / "dashboard-members-member.png"), full_page=True)
+    keep(page, artifacts / "dashboard-members-member.png")
     assert_accessible(page)
     assert db.session.scalar(select(LedgerEntry.points).where(LedgerEntry.kind == "adjust")) == -200
 
     page.click("#erase")
     page.wait_for_url(f"**/dashboard/members/{giulia['id']}/erase")
-    page.screenshot(path=str(artifacts / "dashboard-members-erase.png"), full_page=True)
+    keep(page, artifacts / "dashboard-members-erase.png")
     assert_accessible(page)
 
     page.goto(f"{live_server.url}/dashboard/programs/{pid}/messages")
@@ -77,7 +77,7 @@ def test_find_a_member_adjust_points_and_message_a_tier(page: Page, live_server:
     assert recipients.inner_text() == "This message will reach 1 member."
     page.fill("#text", "Gold evening on Friday")
     assert page.locator("#preview-text").inner_text() == "Gold evening on Friday"
-    page.screenshot(path=str(artifacts / "dashboard-messages-compose.png"), full_page=True)
+    keep(page, artifacts / "dashboard-messages-compose.png")
     assert_accessible(page)
 
     page.click("#preview-button")
@@ -87,7 +87,7 @@ def test_find_a_member_adjust_points_and_message_a_tier(page: Page, live_server:
     page.wait_for_selector(".flash")
     assert "Message sent to 1 member" in page.locator(".flash").inner_text()
     assert "Gold evening on Friday" in page.locator("#sent-messages").inner_text()
-    page.screenshot(path=str(artifacts / "dashboard-messages-sent.png"), full_page=True)
+    keep(page, artifacts / "dashboard-messages-sent.png")
     assert_accessible(page)
     record = db.session.scalar(select(SentMessage))
     assert record is not None and record.recipients == 1

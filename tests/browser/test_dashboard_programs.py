@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Program, ProgramImage
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import LiveServer, keep
 from tests.conftest import Api
 from tests.dashboard.members_helpers import PASSWORD
 
@@ -38,7 +38,7 @@ def sign_in(page: Page, live_server: LiveServer) -> None:
 
 
 def shot(page: Page, artifacts: Path, name: str) -> None:
-    page.screenshot(path=str(artifacts / f"dashboard-programs-{name}.png"), full_page=True)
+    keep(page, artifacts / f"dashboard-programs-{name}.png")
     assert_accessible(page)
 
 

@@ -11,7 +11,7 @@ import qrcode
 from PIL import Image
 
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer, keep
 from tests.conftest import Api
 
 if TYPE_CHECKING:
@@ -36,20 +36,20 @@ def test_a_typed_number_then_a_purchase(new_page: Callable[..., Page], live_serv
     sign_in(page, live_server)
     page.goto(f"{live_server.url}/dashboard/programs/{member['program_id']}/till")
     assert page.evaluate("() => document.activeElement.id") == "card"  # ready to type or scan
-    page.screenshot(path=str(artifacts / "dashboard-till-1-start.png"), full_page=True)
+    keep(page, artifacts / "dashboard-till-1-start.png")
     assert_accessible(page)
 
     page.fill("#card", "1234")
     page.press("#card", "Enter")
     assert page.locator("#card-error").is_visible()
-    page.screenshot(path=str(artifacts / "dashboard-till-2-unknown.png"), full_page=True)
+    keep(page, artifacts / "dashboard-till-2-unknown.png")
     assert_accessible(page)
 
     page.fill("#card", member["card_number"])
     page.press("#card", "Enter")
     page.wait_for_url(f"**/till/{member['card_number']}")
     assert page.evaluate("() => document.activeElement.id") == "amount"
-    page.screenshot(path=str(artifacts / "dashboard-till-3-card.png"), full_page=True)
+    keep(page, artifacts / "dashboard-till-3-card.png")
     assert_accessible(page)
 
     page.fill("#amount", "abc")
@@ -63,16 +63,16 @@ def test_a_typed_number_then_a_purchase(new_page: Callable[..., Page], live_serv
     done = page.locator("#till-done")
     assert "+12" in done.inner_text() and "Giulia Bianchi" in done.inner_text() and "Balance 12" in done.inner_text()
     assert page.evaluate("() => document.activeElement.id") == "card"  # the next customer
-    page.screenshot(path=str(artifacts / "dashboard-till-4-done.png"), full_page=True)
+    keep(page, artifacts / "dashboard-till-4-done.png")
     assert_accessible(page)
 
-    page.click(f"text=Back to the card of Giulia Bianchi")
+    page.click("text=Back to the card of Giulia Bianchi")
     page.wait_for_url(f"**/till/{member['card_number']}")
     assert page.locator("#till-balance").inner_text() == "12"
     page.click("form.till-reward button[value=now]")
     page.wait_for_url("**/till")
     assert "Cappuccino for Giulia Bianchi" in page.locator("#till-done").inner_text()
-    page.screenshot(path=str(artifacts / "dashboard-till-5-reward.png"), full_page=True)
+    keep(page, artifacts / "dashboard-till-5-reward.png")
 
 
 def test_a_double_tap_on_add_credits_once(new_page: Callable[..., Page], live_server: LiveServer, owner: Api,
@@ -104,12 +104,12 @@ def test_a_stamp_card_on_a_phone(new_page: Callable[..., Page], live_server: Liv
     assert "+1 stamp for Marco Verdi" in page.locator("#till-done").inner_text()
     page.click("text=Back to the card of Marco Verdi")
     page.wait_for_url(f"**/till/{member['card_number']}")
-    page.screenshot(path=str(artifacts / "dashboard-till-7-stamps-phone.png"), full_page=True)
+    keep(page, artifacts / "dashboard-till-7-stamps-phone.png")
     assert_accessible(page)
     page.click("#till-redeem-stamps-form button[value=later]")
     page.wait_for_url("**/till")
     assert "Code" in page.locator("#till-done").inner_text()
-    page.screenshot(path=str(artifacts / "dashboard-till-8-stamps-code-phone.png"), full_page=True)
+    keep(page, artifacts / "dashboard-till-8-stamps-code-phone.png")
     assert_accessible(page)
 
 
@@ -157,7 +157,7 @@ def test_scanning_the_cards_qr_code_opens_the_card(camera_browser: Browser, live
         page.click("text=Scan the card")
         page.wait_for_url(f"**/till/{member['card_number']}")
         assert page.locator("h1").inner_text() == "Giulia Bianchi"
-        page.screenshot(path=str(artifacts / "dashboard-till-6-scanned.png"), full_page=True)
+        keep(page, artifacts / "dashboard-till-6-scanned.png")
         assert any(url.endswith("/static/vendor/barcode-detector/ponyfill.js") for url in requested)
         assert any(url.endswith("/static/vendor/zxing-wasm/zxing_reader.wasm") for url in requested)
         assert all(url.startswith((live_server.url, "data:", "blob:")) for url in requested), requested

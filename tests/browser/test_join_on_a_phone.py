@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import LiveServer, keep
 from tests.support.phone import check_pkpass_like_a_phone
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ def test_scan_to_card_on_a_phone_in_italian(new_page: Callable[..., Page], live_
     assert response is not None and response.status == 200
     assert page.locator("html").get_attribute("lang") == "it"
     assert page.locator("button[type=submit]").inner_text() == "Ottieni la mia carta"
-    page.screenshot(path=str(artifacts / "join-1-form-it.png"), full_page=True)
+    keep(page, artifacts / "join-1-form-it.png")
 
     page.fill("#name", "Giulia Bianchi")
     page.fill("#email", "giulia.phone@example.com")
@@ -35,7 +35,7 @@ def test_scan_to_card_on_a_phone_in_italian(new_page: Callable[..., Page], live_
     assert page.locator("#phone-error").is_visible()
     assert page.input_value("#name") == "Giulia Bianchi"  # the input is kept
     assert page.locator("#marketing").is_checked() is False  # marketing stays unticked unless chosen
-    page.screenshot(path=str(artifacts / "join-2-error-it.png"), full_page=True)
+    keep(page, artifacts / "join-2-error-it.png")
 
     page.fill("#phone", "+39 333 1234567")
     if not page.locator("#terms").is_checked():
@@ -44,7 +44,7 @@ def test_scan_to_card_on_a_phone_in_italian(new_page: Callable[..., Page], live_
     page.wait_for_url("**/card/**")
     buttons = page.locator("a.wallet")
     assert buttons.first.inner_text() == "Aggiungi a Apple Wallet"  # the iPhone's wallet first
-    page.screenshot(path=str(artifacts / "join-3-card-it.png"), full_page=True)
+    keep(page, artifacts / "join-3-card-it.png")
 
     with page.expect_download() as download:
         buttons.first.click()

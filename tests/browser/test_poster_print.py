@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import zxingcpp
 from PIL import Image
 
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import LiveServer, keep
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page, ViewportSize
@@ -48,7 +48,7 @@ def test_poster_loads_prints_on_one_a4_page_and_scans(
     pdf = page.pdf(format="A4", print_background=True)
     assert pdf_page_count(pdf) == 1
 
-    screenshot = page.screenshot(path=str(artifacts / "poster.png"), full_page=True)
+    screenshot = keep(page, artifacts / "poster.png")
     # The poster as a phone's camera sees it: the code in the picture opens the join page.
     decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(screenshot)))
     assert [result.text for result in decoded] == [join_link]
