@@ -1,4 +1,8 @@
-"""Calendar days of the installation's time zone (the TIMEZONE setting), for figures counted per day.
+"""Calendar days of the installation's time zone (the TIMEZONE setting): the shop's calendar.
+
+Every date the loyalty rules use is a day of that calendar: the day a birthday bonus is given, the
+day points expire and the one the card names, the date a member joined, the day of a figure. The
+helpers `local_date`, `today` and `day_start` turn instants into those days and back.
 
 A period of N days is today in that zone and the N-1 days before it; it starts at local midnight.
 A day is not always 24 hours: in Europe/Rome the last Sunday of March has 23 and the last Sunday
@@ -33,6 +37,21 @@ def zone() -> ZoneInfo:
     """The installation's time zone (UTC outside an application or when TIMEZONE is not set)."""
     name = current_app.config.get("TIMEZONE", "UTC") if has_app_context() else "UTC"
     return ZoneInfo(name or "UTC")
+
+
+def local_date(instant: datetime, tz: ZoneInfo | None = None) -> date:
+    """The calendar day `instant` falls on in `tz` (the installation's zone by default)."""
+    return instant.astimezone(tz or zone()).date()
+
+
+def today(now: datetime | None = None) -> date:
+    """Today in the installation's zone (the day of `now`, if given)."""
+    return local_date(now or datetime.now(UTC))
+
+
+def day_start(day: date) -> datetime:
+    """The UTC instant `day` starts at in the installation's zone."""
+    return midnight(day, zone())
 
 
 def midnight(day: date, tz: ZoneInfo) -> datetime:

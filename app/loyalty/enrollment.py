@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.events import emit
 from app.extensions import db
+from app.loyalty.days import today
 from app.loyalty.errors import InvalidValue, MemberExists
 from app.models import Card, ConsentEvent, Member, Program
 from app.models._common import random_token
@@ -75,7 +76,7 @@ def _check(applicant: Applicant) -> tuple[str, str, str | None]:
     phone = applicant.phone.strip() if applicant.phone else None
     if phone and not PHONE_RE.match(phone):
         raise InvalidValue("phone is not a valid phone number", field="phone")
-    if applicant.birthday and not date(1900, 1, 1) <= applicant.birthday <= date.today():
+    if applicant.birthday and not date(1900, 1, 1) <= applicant.birthday <= today():
         raise InvalidValue("birthday must be a past date after 1900", field="birthday")
     return name, normalize_email(applicant.email), phone
 

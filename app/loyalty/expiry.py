@@ -6,7 +6,8 @@ Policies (`Program.expiry_policy`):
 - "fixed_date": every year on `expiry_date` ("MM-DD"), what was earned before that day goes;
 - "never".
 
-Dates are calendar days; a deadline is the day the points go. Expiry never comes as a surprise:
+Dates are calendar days of the installation's TIMEZONE (app/loyalty/days.py): a deadline is the
+day the points go, from its local midnight. Expiry never comes as a surprise:
 no deadline falls sooner than `expiry_warning_days` after the program's rules last changed, so
 switching expiry on cannot wipe balances before the cards have warned about it.
 """
@@ -14,11 +15,12 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.loyalty.days import day_start, local_date
 from app.loyalty.ledger import totals
 from app.models import LedgerEntry, Member, Program
 
@@ -36,10 +38,6 @@ class Expiry:
         return self.on - timedelta(days=program.expiry_warning_days)
 
 
-def day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
-
-
 def fixed_day(mm_dd: str, year: int) -> date:
     """This year's "MM-DD"; a day the month lacks (29 February, 31 April) becomes its last."""
     month, day = (int(part) for part in mm_dd.split("-"))
@@ -48,7 +46,7 @@ def fixed_day(mm_dd: str, year: int) -> date:
 
 def rules_settled(program: Program) -> date:
     """The first day points may expire under the rules as they stand."""
-    return program.updated_at.date() + timedelta(days=program.expiry_warning_days)
+    return local_date(program.updated_at) + timedelta(days=program.expiry_warning_days)
 
 
 def last_activity(member: Member) -> datetime:
@@ -56,7 +54,7 @@ def last_activity(member: Member) -> datetime:
 
 
 def inactivity_deadline(program: Program, active_at: datetime) -> date:
-    return max(active_at.date() + timedelta(days=program.expiry_days or 0), rules_settled(program))
+    return max(local_date(active_at) + timedelta(days=program.expiry_days or 0), rules_settled(program))
 
 
 def fixed_periods(program: Program, today: date) -> list[tuple[date, date]]:

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from app.extensions import db
+from app.loyalty.days import local_date
 from app.loyalty.enrollment import PHONE_RE, REFERRAL_ALPHABET, new_card_number, normalize_email
 from app.loyalty.errors import InvalidValue
 from app.loyalty.tiers import TierRule, tier_for
@@ -162,7 +163,7 @@ def parse_row(line: int, values: dict[str, str], rules: Sequence[TierRule], now:
         name=_name(values.get("name", "")),
         email=_email(values.get("email", "")),
         phone=_phone(values.get("phone", "")),
-        birthday=_birthday(values.get("birthday", ""), now.date()),
+        birthday=_birthday(values.get("birthday", ""), local_date(now)),
         points=points,
         tier=tier,
         marketing=_consent(values.get("marketing_consent", "")),

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 
 from app.extensions import db
+from app.loyalty.days import local_date
 from app.loyalty.errors import Conflict
 from app.loyalty.rewards import effective_status
 from app.models import (
@@ -48,7 +49,7 @@ def terms_version(member: Member) -> str:
 
 def ensure_not_erased(member: Member) -> None:
     if member.erased_at is not None:
-        raise MemberErased(f"member {member.id} was erased on {member.erased_at.date().isoformat()}", field="member_id")
+        raise MemberErased(f"member {member.id} was erased on {local_date(member.erased_at).isoformat()}", field="member_id")
 
 
 def record_consent(member: Member, *, marketing: bool, source: str = "api", now: datetime | None = None) -> ConsentEvent:

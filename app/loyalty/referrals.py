@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.loyalty.days import day_start, local_date
 from app.models import LedgerEntry, Member
 
 REFERRER_KEY = "referral:{referee}:referrer"
@@ -14,7 +15,8 @@ REFEREE_KEY = "referral:{referee}:referee"
 
 
 def _month_start(now: datetime) -> datetime:
-    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    """The instant the calendar month of `now` began, in the shop's time zone."""
+    return day_start(local_date(now).replace(day=1))
 
 
 def _referrer_bonuses_this_month(referrer: Member, now: datetime) -> int:

@@ -7,8 +7,8 @@ ledger entry it writes carries an idempotency key naming what it is for (`birthd
 so a second run finds nothing left to do. On PostgreSQL each job also takes an advisory lock,
 so two machines do not walk the same members at the same time.
 
-"Today" is the calendar day of `now` in its own offset: a cron line at 06:00 local time
-gives birthdays on the local day.
+"Today" is the calendar day of `now` in the installation's TIMEZONE, whatever offset `now` is
+written in, and deadlines start at its local midnight (app/loyalty/days.py): the shop's calendar.
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from app.extensions import db
 from app.loyalty import expiry as ex
 from app.loyalty.batches import SelectIds, each_batch
 from app.loyalty.code_expiry import expire_codes
+from app.loyalty.days import day_start, local_date
 from app.loyalty.ledger import post, tier_points, tier_rules, totals
 from app.loyalty.tiers import tier_for
 from app.models import Card, LedgerEntry, Member, Program
@@ -189,7 +190,7 @@ def _expire_inactive(program: Program, now: datetime, today: date) -> int:
     if settled > today:
         return 0
     # Deadline on or before today; members emptied by earlier runs drop out on their balance.
-    conditions = [_active_before(ex.day_start(today - timedelta(days=days - 1)))]
+    conditions = [_active_before(day_start(today - timedelta(days=days - 1)))]
 
     def expire(member_id: int) -> bool:
         member = db.session.get_one(Member, member_id)
@@ -207,7 +208,7 @@ def _expire_fixed(program: Program, now: datetime, today: date) -> int:
     period = ex.fixed_period_due(program, today)
     if period is None:
         return 0
-    start = ex.day_start(period)
+    start = day_start(period)
 
     def expire(member_id: int) -> bool:
         member = db.session.get_one(Member, member_id)
@@ -225,7 +226,7 @@ def _bump_warned(member: Member, today: date, stamp: datetime) -> bool:
     upcoming = ex.upcoming_expiry(member, today)
     if upcoming is None:
         return False
-    opened = ex.day_start(upcoming.warns_from(member.program))
+    opened = day_start(upcoming.warns_from(member.program))
     bumped = db.session.execute(
         update(Card).where(Card.member_id == member.id, Card.updated_at < opened)
         .values(updated_at=stamp).execution_options(synchronize_session=False)
@@ -241,13 +242,13 @@ def _warn(program: Program, now: datetime, today: date) -> int:
     stamp = max(now, utcnow())  # a run dated ahead (--now) must still see its own mark
     if program.expiry_policy == "inactivity":
         horizon = today + timedelta(days=program.expiry_warning_days - (program.expiry_days or 0) + 1)
-        select_ids = _candidates(program.id, [_active_before(ex.day_start(horizon))])
+        select_ids = _candidates(program.id, [_active_before(day_start(horizon))])
     else:
         upcoming = ex.fixed_next(program, today)
         if upcoming is None or today < upcoming[1] - timedelta(days=program.expiry_warning_days):
             return 0
-        opened = ex.day_start(upcoming[1] - timedelta(days=program.expiry_warning_days))
-        select_ids = _candidates(program.id, [Member.created_at < ex.day_start(upcoming[0]), Card.updated_at < opened],
+        opened = day_start(upcoming[1] - timedelta(days=program.expiry_warning_days))
+        select_ids = _candidates(program.id, [Member.created_at < day_start(upcoming[0]), Card.updated_at < opened],
                                  join_card=True)
     return each_batch(select_ids, lambda member_id: _bump_warned(db.session.get_one(Member, member_id), today, stamp))
 
@@ -274,8 +275,8 @@ def expire_reward_codes(now: datetime) -> JobResult:
 
 def run_schedules(now: datetime | None = None, only: Sequence[str] = JOBS) -> list[JobResult]:
     """Run the jobs named in `only` (all by default) as of `now`; commits batch by batch."""
-    now = now or datetime.now().astimezone()
-    today = now.date()
+    now = now or utcnow()
+    today = local_date(now)  # the shop's calendar day (TIMEZONE): birthdays and deadlines
     moment = now.astimezone(timezone.utc)
     work: dict[str, Callable[[], JobResult]] = {
         "birthdays": lambda: give_birthday_bonuses(moment, today),

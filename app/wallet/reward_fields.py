@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from app.loyalty.days import local_date
 from app.loyalty.rewards import next_reward, open_codes
 from app.loyalty.stamps import is_stamp_card, stamp_reward_name
 from app.models import Card, RewardCode
@@ -64,7 +65,7 @@ def stamp_row(card: Card, balance: int) -> tuple[PassField, ...]:
 def _code_text(code: RewardCode, lang: str) -> str:
     if code.expires_at is None:
         return CODE_VALUE.format(code=code.code, reward=code.reward.name)
-    return CODE_EXPIRES[lang].format(code=code.code, reward=code.reward.name, date=code.expires_at.date().isoformat())
+    return CODE_EXPIRES[lang].format(code=code.code, reward=code.reward.name, date=local_date(code.expires_at).isoformat())
 
 
 def code_fields(card: Card, now: datetime | None = None) -> tuple[PassField, ...]:
