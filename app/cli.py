@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.loyalty.days import checked_zone
 from app.loyalty.errors import LoyaltyError
 from app.migrate import upgrade
 from app.models import Merchant, StaffUser
@@ -26,7 +27,7 @@ def init_db_command() -> None:
     click.echo("database is at the newest revision")
 
 
-def create_merchant(name: str, email: str, password: str, role: str = "owner") -> Merchant:
+def create_merchant(name: str, email: str, password: str, role: str = "owner", timezone: str | None = None) -> Merchant:
     email = email.strip().lower()
     if not name.strip():
         raise click.ClickException("NAME must not be empty")
@@ -36,7 +37,11 @@ def create_merchant(name: str, email: str, password: str, role: str = "owner") -
         raise click.ClickException(f"--password must be at least {MIN_PASSWORD} characters")
     if db.session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is not None:
         raise click.ClickException(f"a login with e-mail {email} already exists")
-    merchant = Merchant(name=name.strip())
+    try:
+        zone = checked_zone(timezone) if timezone else None
+    except ValueError as exc:
+        raise click.ClickException(f"--timezone {exc}") from None
+    merchant = Merchant(name=name.strip(), timezone=zone)
     merchant.staff.append(StaffUser(email=email, password_hash=hash_password(password), role=role))
     db.session.add(merchant)
     db.session.flush()
@@ -47,10 +52,11 @@ def create_merchant(name: str, email: str, password: str, role: str = "owner") -
 @click.argument("name")
 @click.option("--email", required=True, help="the owner's login e-mail")
 @click.option("--password", required=True, help=f"the owner's password (at least {MIN_PASSWORD} characters)")
+@click.option("--timezone", default=None, help="the shop's IANA time zone, e.g. Europe/Lisbon (default: TIMEZONE's)")
 @with_appcontext
-def create_merchant_command(name: str, email: str, password: str) -> None:
+def create_merchant_command(name: str, email: str, password: str, timezone: str | None) -> None:
     """Create a merchant with one owner login; prints the merchant id."""
-    merchant = create_merchant(name, email, password)
+    merchant = create_merchant(name, email, password, timezone=timezone)
     db.session.commit()
     click.echo(merchant.id)
 

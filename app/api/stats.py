@@ -57,7 +57,7 @@ STATS: Schema = {
             "items": {"type": "object", "required": ["date", "members"],
                       "properties": {"date": {"type": "string", "format": "date"}, "members": COUNT}},
             "description": "one entry per calendar day of the period, oldest first, today last: days of the "
-                           "installation's time zone (its TIMEZONE setting, UTC unless set), midnight to midnight, "
+                           "shop's time zone (the merchant's own, else the TIMEZONE setting, UTC unless set), midnight to midnight, "
                            "so a day has 23 or 25 hours when the clocks change",
         },
     },

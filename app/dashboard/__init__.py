@@ -29,6 +29,7 @@ def load_staff() -> None:
         staff = None
     g.staff = staff
     g.staff_locale = staff.locale if staff is not None else None
+    g.staff_timezone = staff.merchant.timezone if staff is not None else None  # times on the pages
 
 
 def staff_stamp(staff: StaffUser) -> str:

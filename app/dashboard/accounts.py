@@ -170,4 +170,4 @@ def reset(token: str) -> str | Response | tuple[str, int]:
     return render_template("dashboard/accounts/reset.html", form=form, staff=staff)
 
 
-from app.dashboard import account_setup, profile  # noqa: E402,F401  (their routes register on bp)
+from app.dashboard import account_setup, profile, shop  # noqa: E402,F401  (their routes register on bp)

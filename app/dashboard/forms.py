@@ -1,4 +1,4 @@
-"""Forms of the account pages: sign-in, password reset, first run, profile, staff and API keys.
+"""Forms of the account pages: sign-in, password reset, first run, profile, shop, staff and API keys.
 
 Messages are lazy so they render in the language chosen for the request."""
 from __future__ import annotations
@@ -9,6 +9,7 @@ from wtforms import EmailField, Field, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+from app.loyalty.days import zone_names
 from app.loyalty.enrollment import EMAIL_RE
 
 MIN_PASSWORD = 10
@@ -89,6 +90,23 @@ class ProfileForm(FlaskForm):
     locale = SelectField(_l("Language"), choices=[
         SelectChoice("", _l("The browser's language")), SelectChoice("it", "Italiano", {"lang": "it"}),
         SelectChoice("en", "English", {"lang": "en"})], default="")
+
+
+def _zone(form: FlaskForm, field: Field) -> None:
+    if field.data and field.data not in zone_names():
+        raise ValidationError(_l("Choose a time zone from the list."))
+
+
+class ShopForm(FlaskForm):
+    """The shop's name and its time zone ("" keeps the installation's)."""
+
+    shop = StringField(_l("Shop name"), validators=[
+        DataRequired(message=_l("Enter the shop's name.")), Length(max=120, message=_l("At most 120 characters."))])
+    timezone = SelectField(_l("Time zone"), validate_choice=False, validators=[_zone], default="")
+
+    def offer_zones(self, installation_zone: str) -> None:
+        self.timezone.choices = [SelectChoice("", _l("As the installation: %(zone)s", zone=installation_zone)),
+                                 *(SelectChoice(name, name) for name in zone_names())]
 
 
 class PasswordForm(FlaskForm):

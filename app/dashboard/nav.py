@@ -19,6 +19,7 @@ ITEMS: tuple[tuple[str, Any, tuple[str, ...], bool], ...] = (
     ("dashboard.figures", _l("Figures"), ("owner",), True),
     ("dashboard.poster", _l("QR poster"), ("owner",), True),
     ("dashboard.staff", _l("Staff"), ("owner",), False),
+    ("dashboard.shop", _l("Shop"), ("owner",), False),
     ("dashboard.api_keys", _l("API keys"), ("owner",), False),
 )
 

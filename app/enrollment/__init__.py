@@ -8,10 +8,10 @@ bp = Blueprint("enrollment", __name__)
 
 def init_app(app: Flask) -> None:
     """Translations and the per-address rate limit; both serve the join pages first of all."""
-    from app.enrollment.i18n import babel, select_locale
+    from app.enrollment.i18n import babel, select_locale, select_timezone
     from app.enrollment.limits import limiter
 
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
 
 

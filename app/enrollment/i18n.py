@@ -14,6 +14,11 @@ def offered_language() -> str | None:
     return request.accept_languages.best_match(LANGUAGES)
 
 
+def select_timezone() -> str | None:
+    """A signed-in staff member's shop's own zone; None keeps TIMEZONE (BABEL_DEFAULT_TIMEZONE)."""
+    return g.get("staff_timezone") if has_request_context() else None
+
+
 def select_locale() -> str:
     if not has_request_context():  # a CLI command rendering text: the source language
         return "en"

@@ -1,8 +1,10 @@
-"""Calendar days of the installation's time zone (the TIMEZONE setting): the shop's calendar.
+"""Calendar days of a shop's time zone: its own (`Merchant.timezone`), else the installation's
+(the TIMEZONE setting).
 
-Every date the loyalty rules use is a day of that calendar: the day a birthday bonus is given, the
-day points expire and the one the card names, the date a member joined, the day of a figure. The
-helpers `local_date`, `today` and `day_start` turn instants into those days and back.
+Every date the loyalty rules use is a day of the shop's calendar: the day a birthday bonus is
+given, the day points expire and the one the card names, the date a member joined, the day of a
+figure. `shop_zone(program)` is that zone; `local_date`, `today` and `day_start` turn instants into
+its days and back.
 
 A period of N days is today in that zone and the N-1 days before it; it starts at local midnight.
 A day is not always 24 hours: in Europe/Rome the last Sunday of March has 23 and the last Sunday
@@ -22,21 +24,45 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING, Any
+from functools import lru_cache
+from zoneinfo import ZoneInfo, available_timezones
 
 from flask import current_app, has_app_context
 from sqlalchemy import case, func, literal
 
 from app.extensions import db
 
+if TYPE_CHECKING:
+    from app.models import Program
+
 UTC = timezone.utc
 
 
-def zone() -> ZoneInfo:
-    """The installation's time zone (UTC outside an application or when TIMEZONE is not set)."""
-    name = current_app.config.get("TIMEZONE", "UTC") if has_app_context() else "UTC"
+def zone(name: str | None = None) -> ZoneInfo:
+    """The zone named `name`, else the installation's (UTC outside an application or when TIMEZONE is not set)."""
+    if not name:
+        name = current_app.config.get("TIMEZONE", "UTC") if has_app_context() else "UTC"
     return ZoneInfo(name or "UTC")
+
+
+@lru_cache(maxsize=1)
+def zone_names() -> tuple[str, ...]:
+    """Every IANA zone this machine knows, sorted (what a shop may choose from)."""
+    return tuple(sorted(available_timezones()))
+
+
+def checked_zone(raw: str) -> str:
+    """`raw` as a zone name a shop may use, or ValueError naming what is wrong."""
+    name = raw.strip()
+    if name not in zone_names():
+        raise ValueError(f"{name!r} is not an IANA time zone such as Europe/Rome")
+    return name
+
+
+def shop_zone(program: Program) -> ZoneInfo:
+    """The calendar of the shop running `program`: its merchant's zone, else the installation's."""
+    return zone(program.merchant.timezone)
 
 
 def local_date(instant: datetime, tz: ZoneInfo | None = None) -> date:
@@ -44,14 +70,14 @@ def local_date(instant: datetime, tz: ZoneInfo | None = None) -> date:
     return instant.astimezone(tz or zone()).date()
 
 
-def today(now: datetime | None = None) -> date:
-    """Today in the installation's zone (the day of `now`, if given)."""
-    return local_date(now or datetime.now(UTC))
+def today(now: datetime | None = None, tz: ZoneInfo | None = None) -> date:
+    """Today in `tz` (the installation's zone by default); the day of `now`, if given."""
+    return local_date(now or datetime.now(UTC), tz)
 
 
-def day_start(day: date) -> datetime:
-    """The UTC instant `day` starts at in the installation's zone."""
-    return midnight(day, zone())
+def day_start(day: date, tz: ZoneInfo | None = None) -> datetime:
+    """The UTC instant `day` starts at in `tz` (the installation's zone by default)."""
+    return midnight(day, tz or zone())
 
 
 def midnight(day: date, tz: ZoneInfo) -> datetime:

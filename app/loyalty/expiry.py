@@ -6,8 +6,8 @@ Policies (`Program.expiry_policy`):
 - "fixed_date": every year on `expiry_date` ("MM-DD"), what was earned before that day goes;
 - "never".
 
-Dates are calendar days of the installation's TIMEZONE (app/loyalty/days.py): a deadline is the
-day the points go, from its local midnight. Expiry never comes as a surprise:
+Dates are calendar days of the shop's time zone (app/loyalty/days.py): a deadline is the day the
+points go, from its local midnight. Expiry never comes as a surprise:
 no deadline falls sooner than `expiry_warning_days` after the program's rules last changed, so
 switching expiry on cannot wipe balances before the cards have warned about it.
 """
@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.loyalty.days import day_start, local_date
+from app.loyalty.days import day_start, local_date, shop_zone
 from app.loyalty.ledger import totals
 from app.models import LedgerEntry, Member, Program
 
@@ -46,7 +46,7 @@ def fixed_day(mm_dd: str, year: int) -> date:
 
 def rules_settled(program: Program) -> date:
     """The first day points may expire under the rules as they stand."""
-    return local_date(program.updated_at) + timedelta(days=program.expiry_warning_days)
+    return local_date(program.updated_at, shop_zone(program)) + timedelta(days=program.expiry_warning_days)
 
 
 def last_activity(member: Member) -> datetime:
@@ -54,7 +54,7 @@ def last_activity(member: Member) -> datetime:
 
 
 def inactivity_deadline(program: Program, active_at: datetime) -> date:
-    return max(local_date(active_at) + timedelta(days=program.expiry_days or 0), rules_settled(program))
+    return max(local_date(active_at, shop_zone(program)) + timedelta(days=program.expiry_days or 0), rules_settled(program))
 
 
 def fixed_periods(program: Program, today: date) -> list[tuple[date, date]]:
@@ -86,9 +86,9 @@ def balance_before(member_id: int, moment: datetime) -> int:
     ) or 0)
 
 
-def fixed_points(member_id: int, balance: int, day: date) -> int:
-    """Points earned before `day` and not yet spent (older points are spent first)."""
-    return max(0, min(balance, balance_before(member_id, day_start(day))))
+def fixed_points(member: Member, balance: int, day: date) -> int:
+    """Points earned before `day` (in the shop's calendar) and not yet spent (older points are spent first)."""
+    return max(0, min(balance, balance_before(member.id, day_start(day, shop_zone(member.program)))))
 
 
 def upcoming_expiry(member: Member, today: date, balance: int | None = None) -> Expiry | None:
@@ -107,7 +107,7 @@ def upcoming_expiry(member: Member, today: date, balance: int | None = None) -> 
         upcoming = fixed_next(program, today)
         if upcoming is None:
             return None
-        expiry = Expiry(fixed_points(member.id, balance, upcoming[0]), upcoming[1])
+        expiry = Expiry(fixed_points(member, balance, upcoming[0]), upcoming[1])
     if expiry.points <= 0 or today < expiry.warns_from(program):
         return None
     return expiry

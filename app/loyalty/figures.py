@@ -2,7 +2,7 @@
 
 Every number comes from an aggregate query (GROUP BY in the database, never a loop over
 members), so the page costs the same handful of statements for ten members or a hundred
-thousand. Days are calendar days of the installation's time zone (TIMEZONE, UTC by default; see
+thousand. Days are calendar days of the shop's time zone (the merchant's, else TIMEZONE; see
 app/loyalty/days.py): a period of N days is today there and the N-1 before it, starting at local
 midnight, and a day of a clock change has 23 or 25 hours.
 
@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, distinct, func, select
 
 from app.extensions import db
-from app.loyalty.days import LocalDays, key, local_days
+from app.loyalty.days import LocalDays, key, local_days, shop_zone
 from app.loyalty.ledger import EARNING_KINDS
 from app.loyalty.stats import SPENDING_KINDS, TierCount, _count_if, _sum_if, _tiers
 from app.models import Card, CardEvent, LedgerEntry, Location, Member, Program, Registration, Reward, RewardCode
@@ -209,9 +209,9 @@ def _locations(program: Program, period: LocalDays, enrolled: int) -> list[Named
 
 
 def program_figures(program: Program, days: int = DEFAULT_PERIOD, now: datetime | None = None) -> Figures:
-    """The figures of the `days` local calendar days ending today (the day of `now` in TIMEZONE)."""
+    """The figures of the `days` local calendar days ending today (the day of `now` in the shop's zone)."""
     now = now or utcnow()
-    period = local_days(days, now)
+    period = local_days(days, now, shop_zone(program))
     enrolments = _enrolments(program, period)
     events = _card_events(program, period)
     ledger = _ledger_days(program, period)

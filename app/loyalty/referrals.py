@@ -3,27 +3,28 @@ the newcomer's first purchase, once, within the program's monthly limit for the 
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.loyalty.days import day_start, local_date
+from app.loyalty.days import day_start, local_date, shop_zone
 from app.models import LedgerEntry, Member
 
 REFERRER_KEY = "referral:{referee}:referrer"
 REFEREE_KEY = "referral:{referee}:referee"
 
 
-def _month_start(now: datetime) -> datetime:
-    """The instant the calendar month of `now` began, in the shop's time zone."""
-    return day_start(local_date(now).replace(day=1))
+def _month_start(now: datetime, tz: ZoneInfo) -> datetime:
+    """The instant the calendar month of `now` began in `tz`."""
+    return day_start(local_date(now, tz).replace(day=1), tz)
 
 
 def _referrer_bonuses_this_month(referrer: Member, now: datetime) -> int:
     return int(db.session.scalar(
         select(func.count(LedgerEntry.id)).where(
             LedgerEntry.member_id == referrer.id, LedgerEntry.kind == "bonus",
-            LedgerEntry.idempotency_key.like("referral:%:referrer"), LedgerEntry.created_at >= _month_start(now))
+            LedgerEntry.idempotency_key.like("referral:%:referrer"), LedgerEntry.created_at >= _month_start(now, shop_zone(referrer.program)))
     ) or 0)
 
 

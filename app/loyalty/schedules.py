@@ -7,8 +7,8 @@ ledger entry it writes carries an idempotency key naming what it is for (`birthd
 so a second run finds nothing left to do. On PostgreSQL each job also takes an advisory lock,
 so two machines do not walk the same members at the same time.
 
-"Today" is the calendar day of `now` in the installation's TIMEZONE, whatever offset `now` is
-written in, and deadlines start at its local midnight (app/loyalty/days.py): the shop's calendar.
+"Today" is the calendar day of `now` in the shop's time zone (the merchant's, else TIMEZONE),
+whatever offset `now` is written in, and deadlines start at its local midnight (app/loyalty/days.py).
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from app.extensions import db
 from app.loyalty import expiry as ex
 from app.loyalty.batches import SelectIds, each_batch
 from app.loyalty.code_expiry import expire_codes
-from app.loyalty.days import day_start, local_date
+from app.loyalty.days import day_start, local_date, shop_zone
 from app.loyalty.ledger import post, tier_points, tier_rules, totals
 from app.loyalty.tiers import tier_for
 from app.models import Card, LedgerEntry, Member, Program
@@ -92,17 +92,19 @@ def _is_leap(year: int) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
-def give_birthday_bonuses(now: datetime, today: date) -> JobResult:
-    """A `bonus` of the program's birthday_bonus on the member's birthday, once a year
-    (29 February birthdays are kept on 28 February in other years)."""
+def give_birthday_bonuses(now: datetime) -> JobResult:
+    """A `bonus` of the program's birthday_bonus on the member's birthday (the day of `now` in the
+    shop's calendar), once a year (29 February birthdays are kept on 28 February in other years)."""
     given = 0
     for program_id in _programs(Program.birthday_bonus > 0):
-        def select_ids(after: int, n: int, program_id: int = program_id) -> Sequence[int]:
+        today = local_date(now, shop_zone(db.session.get_one(Program, program_id)))
+
+        def select_ids(after: int, n: int, program_id: int = program_id, today: date = today) -> Sequence[int]:
             return db.session.scalars(select(Member.id).where(
                 Member.program_id == program_id, Member.id > after, Member.erased_at.is_(None),
                 Member.birthday.is_not(None), _birthday_filter(today)).order_by(Member.id).limit(n)).all()
 
-        def give(member_id: int) -> bool:
+        def give(member_id: int, today: date = today) -> bool:
             member = db.session.get_one(Member, member_id)
             return _post_once(member, member.program.birthday_bonus, kind="bonus", reason="Birthday bonus",
                               key=f"birthday:{member.id}:{today.year}", now=now)
@@ -190,7 +192,7 @@ def _expire_inactive(program: Program, now: datetime, today: date) -> int:
     if settled > today:
         return 0
     # Deadline on or before today; members emptied by earlier runs drop out on their balance.
-    conditions = [_active_before(day_start(today - timedelta(days=days - 1)))]
+    conditions = [_active_before(day_start(today - timedelta(days=days - 1), shop_zone(program)))]
 
     def expire(member_id: int) -> bool:
         member = db.session.get_one(Member, member_id)
@@ -208,11 +210,11 @@ def _expire_fixed(program: Program, now: datetime, today: date) -> int:
     period = ex.fixed_period_due(program, today)
     if period is None:
         return 0
-    start = day_start(period)
+    start = day_start(period, shop_zone(program))
 
     def expire(member_id: int) -> bool:
         member = db.session.get_one(Member, member_id)
-        points = ex.fixed_points(member.id, totals(member.id).balance, period)
+        points = ex.fixed_points(member, totals(member.id).balance, period)
         return _post_once(member, -points, kind="expire",
                           reason=f"Points earned before {period.strftime('%d/%m/%Y')} expired",
                           key=f"expire:{member.id}:{period.isoformat()}", now=now)
@@ -226,7 +228,7 @@ def _bump_warned(member: Member, today: date, stamp: datetime) -> bool:
     upcoming = ex.upcoming_expiry(member, today)
     if upcoming is None:
         return False
-    opened = day_start(upcoming.warns_from(member.program))
+    opened = day_start(upcoming.warns_from(member.program), shop_zone(member.program))
     bumped = db.session.execute(
         update(Card).where(Card.member_id == member.id, Card.updated_at < opened)
         .values(updated_at=stamp).execution_options(synchronize_session=False)
@@ -240,25 +242,27 @@ def _bump_warned(member: Member, today: date, stamp: datetime) -> bool:
 
 def _warn(program: Program, now: datetime, today: date) -> int:
     stamp = max(now, utcnow())  # a run dated ahead (--now) must still see its own mark
+    tz = shop_zone(program)
     if program.expiry_policy == "inactivity":
         horizon = today + timedelta(days=program.expiry_warning_days - (program.expiry_days or 0) + 1)
-        select_ids = _candidates(program.id, [_active_before(day_start(horizon))])
+        select_ids = _candidates(program.id, [_active_before(day_start(horizon, tz))])
     else:
         upcoming = ex.fixed_next(program, today)
         if upcoming is None or today < upcoming[1] - timedelta(days=program.expiry_warning_days):
             return 0
-        opened = day_start(upcoming[1] - timedelta(days=program.expiry_warning_days))
-        select_ids = _candidates(program.id, [Member.created_at < day_start(upcoming[0]), Card.updated_at < opened],
+        opened = day_start(upcoming[1] - timedelta(days=program.expiry_warning_days), tz)
+        select_ids = _candidates(program.id, [Member.created_at < day_start(upcoming[0], tz), Card.updated_at < opened],
                                  join_card=True)
     return each_batch(select_ids, lambda member_id: _bump_warned(db.session.get_one(Member, member_id), today, stamp))
 
 
-def expire_points(now: datetime, today: date) -> JobResult:
+def expire_points(now: datetime) -> JobResult:
     """Expire what the programs' policies say is due, as `expire` ledger entries, then warn
-    the cards whose points go within expiry_warning_days."""
+    the cards whose points go within expiry_warning_days; "today" is each shop's own."""
     expired = warned = 0
     for program_id in _programs(Program.expiry_policy.in_(("inactivity", "fixed_date"))):
         program = db.session.get_one(Program, program_id)
+        today = local_date(now, shop_zone(program))
         expire = _expire_inactive if program.expiry_policy == "inactivity" else _expire_fixed
         expired += expire(program, now, today)
         warned += _warn(program, now, today)
@@ -276,11 +280,10 @@ def expire_reward_codes(now: datetime) -> JobResult:
 def run_schedules(now: datetime | None = None, only: Sequence[str] = JOBS) -> list[JobResult]:
     """Run the jobs named in `only` (all by default) as of `now`; commits batch by batch."""
     now = now or utcnow()
-    today = local_date(now)  # the shop's calendar day (TIMEZONE): birthdays and deadlines
-    moment = now.astimezone(timezone.utc)
+    moment = now.astimezone(timezone.utc)  # each shop's "today" is the day of it in its own zone
     work: dict[str, Callable[[], JobResult]] = {
-        "birthdays": lambda: give_birthday_bonuses(moment, today),
-        "expiry": lambda: expire_points(moment, today),
+        "birthdays": lambda: give_birthday_bonuses(moment),
+        "expiry": lambda: expire_points(moment),
         "tiers": lambda: downgrade_tiers(moment),
         "codes": lambda: expire_reward_codes(moment),
     }

@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, Select, exists, extract, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
-from app.loyalty.days import local_date
+from app.loyalty.days import local_date, shop_zone
 from app.loyalty.errors import InvalidValue, NotFound
 from app.loyalty.programs import set_program_message
 from app.models import Card, Member, Program, SentMessage
@@ -113,7 +113,7 @@ def _conditions(program: Program, segment: Segment, now: datetime) -> list[Colum
         last_seen = func.coalesce(Member.last_activity_at, Member.created_at)
         conditions.append(last_seen < now - timedelta(days=segment.days or 0))
     elif segment.type == "birthday_month":
-        conditions.append(extract("month", Member.birthday) == local_date(now).month)  # the shop's month
+        conditions.append(extract("month", Member.birthday) == local_date(now, shop_zone(program)).month)  # the shop's month
     elif segment.type == "member":
         conditions.append(Member.id == segment.member_id)
     if segment.marketing_consent:

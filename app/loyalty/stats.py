@@ -8,7 +8,7 @@ Member figures (members, active, tiers) count current members: erased ones are l
 figures (points, spend, visits) keep an erased member's anonymised history, so the liability and
 the totals stay right.
 
-The enrolments are counted per calendar day of the installation's time zone (TIMEZONE, see
+The enrolments are counted per calendar day of the shop's time zone (the merchant's, else TIMEZONE; see
 app/loyalty/days.py); the other period figures (spend, visits, active members) look back a
 rolling number of days from now.
 """
@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, distinct, func, select
 
 from app.extensions import db
-from app.loyalty.days import LocalDays, key, local_days
+from app.loyalty.days import LocalDays, key, local_days, shop_zone
 from app.loyalty.ledger import ACTIVITY_KINDS, EARNING_KINDS
 from app.models import Card, CardEvent, Device, LedgerEntry, Member, Program, Registration, Reward, RewardCode
 from app.models._common import utcnow
@@ -215,5 +215,5 @@ def program_stats(program: Program, days: int = 30, now: datetime | None = None)
         period_active_members=visitors,
         average_spend=_per(ledger["spend"], visitors),
         average_visits=round(int(ledger["visits"]) / visitors, 2) if visitors else 0.0,
-        enrolments=_enrolments(program, local_days(days, now)),
+        enrolments=_enrolments(program, local_days(days, now, shop_zone(program))),
     )

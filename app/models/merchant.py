@@ -14,6 +14,8 @@ class Merchant(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
+    # The shop's IANA time zone (its calendar days, the times on its pages); None: TIMEZONE's.
+    timezone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     staff: Mapped[list[StaffUser]] = relationship(back_populates="merchant")

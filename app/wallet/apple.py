@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 
-from app.loyalty.days import local_date
+from app.loyalty.days import local_date, shop_zone
 from app.loyalty.ledger import Totals, current_tier, tier_rules, totals
 from app.loyalty.tiers import next_tier
 from app.models import Card, Member, Program
@@ -87,7 +87,7 @@ def _back_fields(card: Card) -> tuple[PassField, ...]:
     fields.extend(code_fields(card))
     fields.extend(expiry_fields(card))
     fields.append(PassField("card_number_back", "card_number", card.card_number))
-    fields.append(PassField("since", "since", local_date(card.member.created_at).isoformat()))
+    fields.append(PassField("since", "since", local_date(card.member.created_at, shop_zone(program)).isoformat()))
     if program.terms:
         fields.append(PassField("terms", "terms", program.terms))
     if program.contact:

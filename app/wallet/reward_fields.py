@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from app.loyalty.days import local_date
+from app.loyalty.days import local_date, shop_zone
 from app.loyalty.rewards import next_reward, open_codes
 from app.loyalty.stamps import is_stamp_card, stamp_reward_name
-from app.models import Card, RewardCode
+from app.models import Card, Program, RewardCode
 from app.models._common import utcnow
 from app.wallet.strings import (
     CODE_EXPIRES,
@@ -62,14 +62,15 @@ def stamp_row(card: Card, balance: int) -> tuple[PassField, ...]:
     return (PassField("stamp_row", "stamp_card", FILLED * filled + EMPTY * (required - filled)),)
 
 
-def _code_text(code: RewardCode, lang: str) -> str:
+def _code_text(code: RewardCode, program: Program) -> str:
     if code.expires_at is None:
         return CODE_VALUE.format(code=code.code, reward=code.reward.name)
-    return CODE_EXPIRES[lang].format(code=code.code, reward=code.reward.name, date=local_date(code.expires_at).isoformat())
+    day = local_date(code.expires_at, shop_zone(program))  # the day it runs out, in the shop's calendar
+    return CODE_EXPIRES[program.locale].format(code=code.code, reward=code.reward.name, date=day.isoformat())
 
 
 def code_fields(card: Card, now: datetime | None = None) -> tuple[PassField, ...]:
     """One back field per unused code, newest first; keys by position so the pass keeps its shape."""
     codes = open_codes(card.member_id, now or utcnow(), CODES_SHOWN)
-    lang = card.program.locale
-    return tuple(PassField(f"reward_code_{i}", "reward_code", _code_text(c, lang)) for i, c in enumerate(codes, 1))
+    return tuple(PassField(f"reward_code_{i}", "reward_code", _code_text(c, card.program))
+                 for i, c in enumerate(codes, 1))

@@ -91,8 +91,9 @@ def test_the_statements_are_few_and_do_not_grow_with_the_members(program: dict[s
         with statements() as seen:
             program_figures(row, 90)
         counts.append(len(seen))
-    # Enrolments, card events, ledger days, now-counts, repeat visits, tiers (2), rewards, locations.
-    assert counts[0] == counts[1] <= 9, counts
+    # Enrolments, card events, ledger days, now-counts, repeat visits, tiers (2), rewards, locations,
+    # and the merchant row for the shop's time zone (expired here; a request has it loaded already).
+    assert counts[0] == counts[1] <= 10, counts
 
 
 def test_the_page_statements_are_bounded(client: FlaskClient, owner: Api, program: dict[str, Any]) -> None:
