@@ -3,7 +3,6 @@ waiting for the whole send, every card changes once, and a send that stops halfw
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -21,6 +20,7 @@ from app.loyalty.segments import Segment, resume_messages, send_message
 from app.models import Card, Device, Member, OutboxJob, Program, Registration, SentMessage
 from app.models._common import utcnow
 from tests.conftest import Api
+from tests.support.threads import at_once
 
 MEMBERS = 7
 BATCH = 2
@@ -292,17 +292,7 @@ def test_two_runs_resuming_one_message_share_its_batches(app: Flask, program: di
     with stop_at_batch(1), pytest.raises(Stop):
         send_message(db.session.get_one(Program, program["id"]), "Doppi punti", Segment())
     db.session.rollback()
-    results: list[list[int]] = []
-
-    def run() -> None:
-        with app.app_context():
-            results.append([s.cards for s in resume_messages(program["id"])])
-
-    runs = [threading.Thread(target=run) for _ in range(2)]
-    for thread in runs:
-        thread.start()
-    for thread in runs:
-        thread.join(30)
+    results = at_once(app, lambda: [s.cards for s in resume_messages(program["id"])])
     assert len(results) == 2
     after = _versions()
     assert {card: after[card] - before[card] for card in cards} == dict.fromkeys(cards, 1)

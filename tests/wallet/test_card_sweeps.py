@@ -24,6 +24,7 @@ from tests.conftest import Api
 from tests.loyalty.test_message_batches import (
     Stop, commits, first_card_freed_early, stop_at_batch,
 )
+from tests.support.threads import at_once
 
 MEMBERS = 7
 BATCH = 2
@@ -178,17 +179,7 @@ def test_resume_messages_finishes_sweeps_too(runner: Any, program: dict[str, Any
 def test_two_runs_resuming_one_sweep_share_its_batches(app: Flask, program: dict[str, Any], cards: list[int]) -> None:
     before = _versions()
     _stopped_design_change(program["id"], 1)
-    results: list[list[int]] = []
-
-    def run() -> None:
-        with app.app_context():
-            results.append([s.cards for s in resume_card_sweeps(program["id"])])
-
-    runs = [threading.Thread(target=run) for _ in range(2)]
-    for thread in runs:
-        thread.start()
-    for thread in runs:
-        thread.join(30)
+    results = at_once(app, lambda: [s.cards for s in resume_card_sweeps(program["id"])])
     assert len(results) == 2
     assert _grew(before) == dict.fromkeys(cards, 1)
     assert _sweeps() == [("design", "done", MEMBERS)]
