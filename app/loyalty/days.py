@@ -24,8 +24,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import TYPE_CHECKING, Any
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from flask import current_app, has_app_context
@@ -48,8 +48,11 @@ def zone(name: str | None = None) -> ZoneInfo:
 
 @lru_cache(maxsize=1)
 def zone_names() -> tuple[str, ...]:
-    """Every IANA zone this machine knows, sorted (what a shop may choose from)."""
-    return tuple(sorted(available_timezones()))
+    """The zones a shop may choose from, sorted: UTC and every Area/Location the zone database
+    knows (Europe/Rome, Atlantic/Canary...), not the machine's "localtime", "Factory", the
+    Etc/GMT±N offsets or old aliases such as "CET"."""
+    return tuple(sorted(name for name in available_timezones()
+                        if name == "UTC" or ("/" in name and not name.startswith(("Etc/", "posix/", "right/")))))
 
 
 def checked_zone(raw: str) -> str:

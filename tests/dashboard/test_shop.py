@@ -155,3 +155,15 @@ def test_a_shop_in_the_installation_zone_is_unchanged(shops: tuple[Api, Api]) ->
     db.session.commit()
     figures = program_figures(db.session.get_one(Program, _program(rossi)), 7, datetime(2026, 1, 15, 23, 30, tzinfo=UTC))
     assert figures.timezone == "Europe/Rome"
+
+
+@pytest.mark.parametrize("name", ["localtime", "Factory", "CET", "Etc/GMT+5", "europe/rome"])
+def test_only_area_and_place_zones_are_offered(rome: Flask, shops: tuple[Api, Api], name: str) -> None:  # noqa: F811
+    """The machine's own "localtime", placeholders and bare offsets are not a shop's calendar."""
+    client = rome.test_client()
+    login(client, OWNER)
+    page = client.get("/dashboard/shop").get_data(as_text=True)
+    assert 'value="Europe/Rome"' in page and 'value="Atlantic/Canary"' in page and 'value="UTC"' in page
+    assert f'value="{name}"' not in page
+    response = client.post("/dashboard/shop", data={"shop": "Caffè Rossi", "timezone": name})
+    assert response.status_code == 400 and 'id="timezone-error"' in response.get_data(as_text=True)
