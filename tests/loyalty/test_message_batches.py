@@ -36,21 +36,27 @@ def cards(app: Flask, owner: Api, program: dict[str, Any]) -> list[int]:
             "name": f"Member {n}", "email": f"member{n}@example.com", "consent": {"terms": True, "marketing": True}})
         assert response.status_code == 201, response.get_json()
     db.session.execute(update(Member).values(consent_marketing=True))
-    ids = list(db.session.scalars(select(Card.id).order_by(Card.id)))
-    phones = [Device(library_identifier=f"phone-{n}", push_token=f"{n:064x}") for n in range(MEMBERS)]
-    db.session.add_all(phones)
-    db.session.flush()
-    db.session.add_all(Registration(device_id=phone.id, card_id=card) for phone, card in zip(phones, ids))
+    ids = phones_for_every_card()
     db.session.commit()
     return ids
 
 
-def _versions() -> dict[int, int]:
+def phones_for_every_card() -> list[int]:
+    """Each card registered on a phone of its own (so every change queues a push); the card ids, in order."""
+    ids = list(db.session.scalars(select(Card.id).order_by(Card.id)))
+    phones = [Device(library_identifier=f"phone-{n}", push_token=f"{n:064x}") for n in range(len(ids))]
+    db.session.add_all(phones)
+    db.session.flush()
+    db.session.add_all(Registration(device_id=phone.id, card_id=card) for phone, card in zip(phones, ids))
+    return ids
+
+
+def card_versions() -> dict[int, int]:
     db.session.expire_all()
     return dict(db.session.execute(select(Card.id, Card.version)).all())  # type: ignore[arg-type]
 
 
-def _pushes() -> list[int]:
+def queued_pushes() -> list[int]:
     return sorted(db.session.scalars(select(OutboxJob.card_id).where(OutboxJob.kind == "apns")))
 
 
@@ -88,16 +94,16 @@ def on_statement(callback: Callable[[str], None]) -> Iterator[None]:
 @pytest.mark.parametrize("segment", [None, {"type": "all", "marketing_consent": True}])
 def test_every_card_changes_once_in_short_batches(owner: Api, program: dict[str, Any], cards: list[int],
                                                   segment: dict[str, Any] | None) -> None:
-    before = _versions()
+    before = card_versions()
     body = {"text": "Doppi punti", **({"segment": segment} if segment else {})}
     with commits() as seen:
         response = owner.post(f"/programs/{program['id']}/messages", body)
     assert response.status_code == 202, response.get_json()
     assert response.get_json()["cards"] == MEMBERS and response.get_json()["recipients"] == MEMBERS
     assert len(seen) >= MEMBERS // BATCH + 1  # the record, then a commit per batch
-    after = _versions()
+    after = card_versions()
     assert {card: after[card] - before[card] for card in cards} == dict.fromkeys(cards, 1)
-    assert _pushes() == cards  # one push queued per card
+    assert queued_pushes() == cards  # one push queued per card
     record = _record()
     assert (record.status, record.cards, record.recipients, record.through_id) == (
         "sent", MEMBERS, MEMBERS, cards[-1] if segment is None else max(db.session.scalars(select(Member.id))))
@@ -159,7 +165,7 @@ def first_card_freed_early(database_url: str, cards: list[int], action: Callable
     """Whether, while `action` changes every card, there was a moment when the first card was
     already changed, committed and free to lock while the last was not changed yet."""
     first, last = cards[0], cards[-1]
-    start = _versions()
+    start = card_versions()
     freed: list[int] = []
 
     def look(statement: str) -> None:
@@ -199,33 +205,33 @@ def stop_at_batch(number: int) -> Iterator[None]:
 @pytest.mark.parametrize("segment", [Segment(), CONSENTING], ids=["everyone", "segment"])
 def test_a_send_that_stopped_halfway_resumes_without_pushing_twice(program: dict[str, Any], cards: list[int],
                                                                    segment: Segment) -> None:
-    before = _versions()
+    before = card_versions()
     with stop_at_batch(3), pytest.raises(Stop):
         send_message(db.session.get_one(Program, program["id"]), "Doppi punti", segment)
     db.session.rollback()
     record = _record()
     assert (record.status, record.cards) == ("sending", 2 * BATCH)  # what the record says: 4 cards so far
     done = cards[:2 * BATCH]
-    assert {c for c, v in _versions().items() if v != before[c]} == set(done)
-    assert _pushes() == done
+    assert {c for c, v in card_versions().items() if v != before[c]} == set(done)
+    assert queued_pushes() == done
     db.session.execute(delete(OutboxJob))  # the push worker delivered those
     db.session.commit()
 
     resumed = resume_messages(program["id"])
     assert [(s.cards, s.recipients, s.status) for s in resumed] == [(MEMBERS, MEMBERS, "sent")]
-    after = _versions()
+    after = card_versions()
     assert {card: after[card] - before[card] for card in cards} == dict.fromkeys(cards, 1)
-    assert _pushes() == cards[2 * BATCH:]  # only the cards the first run did not reach
+    assert queued_pushes() == cards[2 * BATCH:]  # only the cards the first run did not reach
     assert (_record().status, _record().cards, _record().recipients) == ("sent", MEMBERS, MEMBERS)
     if segment != Segment():
         assert set(db.session.scalars(select(Member.message))) == {"Doppi punti"}
     assert resume_messages() == []  # nothing left: running it again changes nothing
-    assert _versions() == after
+    assert card_versions() == after
 
 
 def test_a_newer_message_to_everyone_replaces_an_unfinished_one(owner: Api, program: dict[str, Any],
                                                                 cards: list[int]) -> None:
-    before = _versions()
+    before = card_versions()
     with stop_at_batch(2), pytest.raises(Stop):
         send_message(db.session.get_one(Program, program["id"]), "Old news", Segment())
     db.session.rollback()
@@ -234,7 +240,7 @@ def test_a_newer_message_to_everyone_replaces_an_unfinished_one(owner: Api, prog
     records = db.session.scalars(select(SentMessage).order_by(SentMessage.id)).all()
     assert [(r.text, r.status, r.cards) for r in records] == [("Old news", "replaced", BATCH),
                                                               ("Fresh news", "sent", MEMBERS)]
-    after = _versions()
+    after = card_versions()
     # The cards the old message had reached changed once more; the others only for the new one.
     assert {card: after[card] - before[card] for card in cards} == {
         card: 2 if card in cards[:BATCH] else 1 for card in cards}
@@ -288,13 +294,13 @@ def test_cards_pushed_a_moment_ago_wait_their_turn_with_one_statement_a_batch(ap
 
 def test_two_runs_resuming_one_message_share_its_batches(app: Flask, program: dict[str, Any],
                                                          cards: list[int]) -> None:
-    before = _versions()
+    before = card_versions()
     with stop_at_batch(1), pytest.raises(Stop):
         send_message(db.session.get_one(Program, program["id"]), "Doppi punti", Segment())
     db.session.rollback()
     results = at_once(app, lambda: [s.cards for s in resume_messages(program["id"])])
     assert len(results) == 2
-    after = _versions()
+    after = card_versions()
     assert {card: after[card] - before[card] for card in cards} == dict.fromkeys(cards, 1)
     assert (_record().status, _record().cards) == ("sent", MEMBERS)
-    assert _pushes() == cards
+    assert queued_pushes() == cards

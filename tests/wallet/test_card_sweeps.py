@@ -16,13 +16,13 @@ from sqlalchemy import delete, select
 from app.extensions import db
 from app.loyalty.programs import update_program
 from app.loyalty.segments import Segment, send_message
-from app.models import Card, CardSweep, Device, OutboxJob, Program, Registration
+from app.models import CardSweep, OutboxJob, Program
 from app.wallet.program_art import store_images
 from app.wallet.sweeps import finish_due_sweeps, resume_card_sweeps
 from app.wallet.uploads import prepare_upload
 from tests.conftest import Api
 from tests.loyalty.test_message_batches import (
-    Stop, commits, first_card_freed_early, stop_at_batch,
+    Stop, card_versions, commits, first_card_freed_early, phones_for_every_card, queued_pushes, stop_at_batch,
 )
 from tests.support.threads import at_once
 
@@ -38,23 +38,10 @@ def cards(app: Flask, owner: Api, program: dict[str, Any]) -> list[int]:
         response = owner.post(f"/programs/{program['id']}/members", {
             "name": f"Member {n}", "email": f"member{n}@example.com", "consent": {"terms": True}})
         assert response.status_code == 201, response.get_json()
-    ids = list(db.session.scalars(select(Card.id).order_by(Card.id)))
-    phones = [Device(library_identifier=f"phone-{n}", push_token=f"{n:064x}") for n in range(MEMBERS)]
-    db.session.add_all(phones)
-    db.session.flush()
-    db.session.add_all(Registration(device_id=phone.id, card_id=card) for phone, card in zip(phones, ids))
+    ids = phones_for_every_card()
     db.session.execute(delete(OutboxJob))
     db.session.commit()
     return ids
-
-
-def _versions() -> dict[int, int]:
-    db.session.expire_all()
-    return dict(db.session.execute(select(Card.id, Card.version)).all())  # type: ignore[arg-type]
-
-
-def _pushes() -> list[int]:
-    return sorted(db.session.scalars(select(OutboxJob.card_id).where(OutboxJob.kind == "apns")))
 
 
 def _sweeps() -> list[tuple[str, str, int]]:
@@ -63,7 +50,7 @@ def _sweeps() -> list[tuple[str, str, int]]:
 
 
 def _grew(before: dict[int, int]) -> dict[int, int]:
-    after = _versions()
+    after = card_versions()
     return {card: after[card] - version for card, version in before.items()}
 
 
@@ -94,21 +81,21 @@ def _add_reward(owner: Api, program_id: int) -> None:
                                            (_add_reward, "rewards")], ids=["design", "artwork", "rewards"])
 def test_every_card_changes_once_in_short_batches(owner: Api, program: dict[str, Any], cards: list[int],
                                                   change: Callable[[Api, int], None], reason: str) -> None:
-    before = _versions()
+    before = card_versions()
     with commits() as seen:
         change(owner, program["id"])
     assert len(seen) >= MEMBERS // BATCH + 2  # the change with the record, then a commit per batch
     assert _grew(before) == dict.fromkeys(cards, 1)
-    assert _pushes() == cards  # one push queued per registered phone
+    assert queued_pushes() == cards  # one push queued per registered phone
     assert _sweeps() == [(reason, "done", MEMBERS)]
 
 
 def test_a_change_rolled_back_sweeps_nothing(program: dict[str, Any], cards: list[int]) -> None:
-    before = _versions()
+    before = card_versions()
     update_program(db.session.get_one(Program, program["id"]), {"colors": {"background": "#112233"}})
     db.session.rollback()
     assert finish_due_sweeps() == []
-    assert _sweeps() == [] and _versions() == before and _pushes() == []
+    assert _sweeps() == [] and card_versions() == before and queued_pushes() == []
 
 
 def test_a_till_can_lock_a_card_before_the_sweep_ends(database_url: str, owner: Api, program: dict[str, Any],
@@ -129,25 +116,25 @@ def _stopped_design_change(program_id: int, batch: int, color: str = "#445566") 
 
 def test_a_sweep_that_stopped_halfway_resumes_without_pushing_twice(program: dict[str, Any],
                                                                      cards: list[int]) -> None:
-    before = _versions()
+    before = card_versions()
     _stopped_design_change(program["id"], 3)
     assert _sweeps() == [("design", "sweeping", 2 * BATCH)]
     done = cards[:2 * BATCH]
     assert {c for c, grown in _grew(before).items() if grown} == set(done)
-    assert _pushes() == done
+    assert queued_pushes() == done
     db.session.execute(delete(OutboxJob))  # the push worker delivered those
     db.session.commit()
 
     resumed = resume_card_sweeps(program["id"])
     assert [(s.reason, s.status, s.cards) for s in resumed] == [("design", "done", MEMBERS)]
     assert _grew(before) == dict.fromkeys(cards, 1)
-    assert _pushes() == cards[2 * BATCH:]  # only the cards the first run did not reach
+    assert queued_pushes() == cards[2 * BATCH:]  # only the cards the first run did not reach
     assert resume_card_sweeps() == []  # nothing left: running it again changes nothing
     assert _grew(before) == dict.fromkeys(cards, 1)
 
 
 def test_a_newer_change_takes_over_an_unfinished_sweep(owner: Api, program: dict[str, Any], cards: list[int]) -> None:
-    before = _versions()
+    before = card_versions()
     _stopped_design_change(program["id"], 2)
     _change_design(owner, program["id"])
     assert _sweeps() == [("design", "replaced", BATCH), ("design", "done", MEMBERS)]
@@ -168,7 +155,7 @@ def test_resume_card_changes_on_the_command_line(runner: Any, program: dict[str,
 
 
 def test_resume_messages_finishes_sweeps_too(runner: Any, program: dict[str, Any], cards: list[int]) -> None:
-    before = _versions()
+    before = card_versions()
     _stopped_design_change(program["id"], 1)
     result = runner.invoke(args=["resume-messages"])
     assert result.exit_code == 0, result.output
@@ -177,20 +164,20 @@ def test_resume_messages_finishes_sweeps_too(runner: Any, program: dict[str, Any
 
 
 def test_two_runs_resuming_one_sweep_share_its_batches(app: Flask, program: dict[str, Any], cards: list[int]) -> None:
-    before = _versions()
+    before = card_versions()
     _stopped_design_change(program["id"], 1)
     results = at_once(app, lambda: [s.cards for s in resume_card_sweeps(program["id"])])
     assert len(results) == 2
     assert _grew(before) == dict.fromkeys(cards, 1)
     assert _sweeps() == [("design", "done", MEMBERS)]
-    assert _pushes() == cards
+    assert queued_pushes() == cards
 
 
 def test_a_sweep_and_a_message_at_once_both_finish(app: Flask, program: dict[str, Any], cards: list[int]) -> None:
     """Both take their cards' locks in id order, one short batch at a time: neither waits for the other
     to end, and each card changes once for each of them."""
     app.config["MESSAGE_BATCH_SIZE"] = BATCH
-    before = _versions()
+    before = card_versions()
     _stopped_design_change(program["id"], 1)
     errors: list[BaseException] = []
 

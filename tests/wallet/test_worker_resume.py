@@ -13,7 +13,8 @@ from app.models import CardSweep, Program, SentMessage
 from app.models._common import utcnow
 from app.wallet.worker import PushWorker
 from tests.conftest import Api
-from tests.wallet.test_card_sweeps import _grew, _pushes, _versions, cards  # noqa: F401 (the fixture)
+from tests.loyalty.test_message_batches import card_versions, queued_pushes
+from tests.wallet.test_card_sweeps import _grew, cards  # noqa: F401 (the fixture)
 
 
 def _stopped(program_id: int, started_ago: timedelta, through_card: int) -> tuple[int, int]:
@@ -34,7 +35,7 @@ def _stopped(program_id: int, started_ago: timedelta, through_card: int) -> tupl
 def test_the_worker_finishes_what_a_dead_process_left_halfway(
     app: Flask, owner: Api, program: dict[str, Any], cards: list[int]
 ) -> None:
-    before = _versions()
+    before = card_versions()
     message_id, sweep_id = _stopped(program["id"], timedelta(minutes=10), through_card=cards[1])
     assert PushWorker(app).resume_stale() == 2
     db.session.expire_all()
@@ -43,14 +44,14 @@ def test_the_worker_finishes_what_a_dead_process_left_halfway(
     grew = _grew(before)
     # The two cards the dead process reached are left alone; every other card changes once for each.
     assert [grew[card] for card in cards] == [0, 0, 2, 2, 2, 2, 2]
-    assert _pushes() == sorted(cards[2:])  # one pending push per phone, both changes folded into it
+    assert queued_pushes() == sorted(cards[2:])  # one pending push per phone, both changes folded into it
     assert PushWorker(app).resume_stale() == 0  # nothing left
 
 
 def test_a_change_still_being_worked_is_left_to_its_process(
     app: Flask, owner: Api, program: dict[str, Any], cards: list[int]
 ) -> None:
-    before = _versions()
+    before = card_versions()
     message_id, sweep_id = _stopped(program["id"], timedelta(seconds=30), through_card=cards[1])
     assert PushWorker(app).resume_stale() == 0
     assert _grew(before) == {card: 0 for card in cards}
