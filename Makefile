@@ -1,6 +1,6 @@
 # Tessera: `make run` serves a demo on http://127.0.0.1:$(PORT); `make test` runs the suite.
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
