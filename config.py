@@ -185,6 +185,9 @@ class Config:
             raise ConfigError("MAIL_FROM is required when SMTP_HOST is set (e.g. 'Shop <cards@shop.example>')")
         if self.MAIL_FROM and "@" not in self.MAIL_FROM:
             raise ConfigError(f"MAIL_FROM must be an e-mail address, got {self.MAIL_FROM!r}")
+        # Without a mail server, development prints every e-mail whole (its links included) to the
+        # console, so a demo owner locked out can still reset the password.
+        self.MAIL_CONSOLE = _flag(env, "MAIL_CONSOLE", self.ENV_NAME == "development")
 
     def _check_apns_token(self, env: Mapping[str, str]) -> None:
         if self.APNS_AUTH != "token":
@@ -284,6 +287,8 @@ class ProductionConfig(Config):
                 raise ConfigError(f"{name} is the bundled example certificate, refused in production")
         if "PASS_TYPE_IDENTIFIER" not in env or "TEAM_IDENTIFIER" not in env:
             raise ConfigError("PASS_TYPE_IDENTIFIER and TEAM_IDENTIFIER must be set in production")
+        if self.MAIL_CONSOLE:
+            raise ConfigError("MAIL_CONSOLE prints sign-in and card links to the console; it is refused in production")
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+import sys
+import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -15,6 +17,7 @@ from email.utils import formatdate, make_msgid
 from flask import current_app
 
 log = logging.getLogger(__name__)
+_console = threading.Lock()  # one e-mail at a time, even from the worker and several requests
 
 
 @dataclass(frozen=True)
@@ -53,10 +56,23 @@ def _deliver(message: EmailMessage) -> None:
         smtp.send_message(message)
 
 
+def print_to_console(mail: Mail) -> None:
+    """The whole e-mail, as the recipient would read it, on the console of `make run`."""
+    rule = "-" * 72
+    text = (f"{rule}\nE-mail (SMTP_HOST is not set, so it is printed here instead of sent)\n"
+            f"To: {mail.to}\nSubject: {mail.subject}\n\n{mail.text.rstrip()}\n{rule}\n")
+    with _console:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
 def send(mail: Mail) -> bool:
     """True when the server accepted the message; False (and a log line) otherwise."""
     config = current_app.config
     if not config.get("SMTP_HOST"):
+        if config.get("MAIL_CONSOLE"):
+            print_to_console(mail)
+            return True
         log.info("SMTP_HOST is not set: no e-mail sent to %s", masked(mail.to))
         return False
     try:
