@@ -13,7 +13,7 @@ pid=""
 finish() {
   status=$?
   if [ -n "$pid" ]; then kill -TERM -- "-$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  if [ "$status" -ne 0 ] && [ -f "$log" ]; then echo "--- make run printed:"; tail -n 60 "$log"; fi
+  if [ "$status" -ne 0 ] && [ -f "$log" ]; then echo "--- make run printed:"; grep -v "^WARNING: Location" "$log" | tail -n 40; fi
   rm -rf "$tmp"
   exit "$status"
 }
