@@ -48,8 +48,7 @@ def poster_logo(program: Program) -> PageImage:
 
 def shop_icon(program: Program | None) -> PageImage | None:
     """The shop's uploaded icon for the page's favicon; None: the page shows Tessera's."""
-    stored = stored_image(program, "icon", WEB_SCALE) if program is not None else None
-    if program is None or stored is None:
+    if program is None or (stored := stored_image(program, "icon", WEB_SCALE)) is None:
         return None
     src = url_for("poster.icon_png", slug=program.slug, v=stored.sha1[:12])
     return PageImage(src, stored.width, stored.height)
