@@ -1,11 +1,13 @@
 """The Tessera service: `create_app()` builds it from small `register_*` helpers."""
 from __future__ import annotations
 
-from flask import Flask, redirect, url_for
+from flask import Flask, redirect, send_from_directory, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from config import ROOT, Config, load_config
+
+FAVICON_MAX_AGE = 7 * 24 * 3600
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -65,6 +67,11 @@ def register_blueprints(app: Flask) -> None:
     @app.get("/")
     def index() -> Response:
         return redirect(url_for("dashboard.home"))
+
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        """Browsers ask for it whatever the page's head says: Tessera's icon, cached for a week."""
+        return send_from_directory(app.static_folder or "", "favicon.ico", max_age=FAVICON_MAX_AGE)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

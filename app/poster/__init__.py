@@ -1,4 +1,4 @@
-"""The shop's QR poster: `/join/<slug>/poster` to print, its QR code as SVG and PNG, and its logo.
+"""The shop's QR poster: `/join/<slug>/poster` to print, its QR code as SVG and PNG, its logo and icon.
 
 Public and cacheable: everything here is derived from the program and PUBLIC_URL, nothing from
 a member. The join page itself (`/join/<slug>`) lives in app/enrollment.
@@ -13,8 +13,10 @@ from sqlalchemy import select
 from app.api.serializers import enroll_url
 from app.extensions import db
 from app.models import Location, Program
+from app.poster.images import WEB_SCALE, poster_logo, shop_icon, tessera_icon_png
 from app.poster.qr import logo, qr_png, qr_svg
 from app.poster.text import poster_text
+from app.wallet.program_art import image_data
 from passes.apple.colors import parse_color
 
 bp = Blueprint("poster", __name__)
@@ -70,12 +72,17 @@ def qr_code_png(slug: str) -> Response:
 @bp.get("/join/<slug>/logo.png")
 def logo_png(slug: str) -> Response:
     program = _program(slug)
-    from app.wallet.program_art import image_data  # the merchant's own logo, at its sharpest
-
-    if (uploaded := image_data(program, "logo", 3)) is not None:
+    if (uploaded := image_data(program, "logo", WEB_SCALE)) is not None:  # the merchant's own, at its sharpest
         return _image(uploaded, "image/png")
     name = program.organization_name or program.name
     return _image(logo(name, program.background_color, program.foreground_color), "image/png")
+
+
+@bp.get("/join/<slug>/icon.png")
+def icon_png(slug: str) -> Response:
+    """The shop's pages' favicon: its uploaded icon, else Tessera's."""
+    program = _program(slug)
+    return _image(image_data(program, "icon", WEB_SCALE) or tessera_icon_png(), "image/png")
 
 
 @bp.get("/join/<slug>/poster")
@@ -92,6 +99,8 @@ def poster(slug: str) -> str:
         short_link=short_link(link),
         colors=_css_colors(program),
         text=poster_text(program.locale),
+        logo=poster_logo(program),
+        icon=shop_icon(program),
     )
 
 

@@ -10,6 +10,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from types import MappingProxyType
 
 from sqlalchemy import delete, select
@@ -83,6 +84,22 @@ def image_data(program: Program, kind: str, scale: int) -> bytes | None:
         ProgramImage.program_id == program.id, ProgramImage.kind == kind, ProgramImage.scale == scale
     ))
     return bytes(data) if data is not None else None
+
+
+@dataclass(frozen=True)
+class StoredImage:
+    """What a page needs to show an upload without reading its bytes: its pixel size and hash."""
+
+    width: int
+    height: int
+    sha1: str
+
+
+def stored_image(program: Program, kind: str, scale: int) -> StoredImage | None:
+    row = db.session.execute(select(ProgramImage.width, ProgramImage.height, ProgramImage.sha1).where(
+        ProgramImage.program_id == program.id, ProgramImage.kind == kind, ProgramImage.scale == scale
+    )).first()
+    return StoredImage(*row) if row is not None else None
 
 
 def _cards_change(program: Program) -> int:
