@@ -28,7 +28,7 @@ def load_staff() -> None:
         session.clear()  # removed, or the password changed since this session signed in
         staff = None
     g.staff = staff
-    for stale in ("program", "merchant_programs"):  # tests run requests in one app context, hence one g
+    for stale in ("program", "merchant_programs"):  # requests in one app context (a test client) share g
         g.pop(stale, None)
     g.staff_locale = staff.locale if staff is not None else None
     g.staff_timezone = staff.merchant.timezone if staff is not None else None  # times on the pages
