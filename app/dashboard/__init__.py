@@ -28,6 +28,8 @@ def load_staff() -> None:
         session.clear()  # removed, or the password changed since this session signed in
         staff = None
     g.staff = staff
+    for stale in ("program", "merchant_programs"):  # requests in one app context (a test client) share g
+        g.pop(stale, None)
     g.staff_locale = staff.locale if staff is not None else None
     g.staff_timezone = staff.merchant.timezone if staff is not None else None  # times on the pages
 
@@ -42,6 +44,8 @@ def sign_in(staff: StaffUser) -> None:
     session["staff_id"] = staff.id
     session["staff_stamp"] = staff_stamp(staff)
     session.permanent = True
+    chosen = chosen_program(staff)  # until the login chooses another, its merchant's first program
+    staff.current_program_id = chosen.id if chosen is not None else None
 
 
 def login_required(view: Callable[P, R]) -> Callable[P, R | Response]:
@@ -70,19 +74,44 @@ def owner_required(view: Callable[P, R]) -> Callable[P, R | Response]:
 
 def owned_program(program_id: int) -> Program:
     """The signed-in merchant's program, else 404 (never 403: other merchants' ids stay secret)."""
-    program = db.session.get(Program, program_id)
-    if program is None or program.merchant_id != g.staff.merchant_id:
+    # From the merchant's list, which the navigation's switcher needs anyway: one query for both.
+    program = next((p for p in merchant_programs() if p.id == program_id), None)
+    if program is None:
         abort(404)
     g.program = program  # the navigation links stay on this program
+    choose_program(g.staff, program)
     return program
 
 
-def merchant_programs() -> list[Program]:
+def choose_program(staff: StaffUser, program: Program) -> None:
+    """`program` becomes the one this login's navigation follows, on later pages and after the next
+    sign-in too. Committed at once, before the view changes anything: a refused action that rolls
+    back still leaves the choice made."""
+    if staff.current_program_id != program.id:
+        staff.current_program_id = program.id
+        db.session.commit()
+
+
+def chosen_program(staff: StaffUser) -> Program | None:
+    """The program `staff` chose last, while it is still their merchant's; else the merchant's first."""
+    if staff.current_program_id is not None:
+        program = db.session.get(Program, staff.current_program_id)
+        if program is not None and program.merchant_id == staff.merchant_id:
+            return program
+    return next(iter(merchant_programs(staff.merchant_id)), None)
+
+
+def merchant_programs(merchant_id: int | None = None) -> list[Program]:
+    """The programs of `merchant_id` (the signed-in merchant's by default), oldest first; read once
+    a request."""
     from sqlalchemy import select
 
-    return list(db.session.scalars(
-        select(Program).where(Program.merchant_id == g.staff.merchant_id).order_by(Program.id)
-    ))
+    merchant_id = merchant_id or g.staff.merchant_id
+    cached = g.get("merchant_programs")
+    if cached is None or cached[0] != merchant_id:
+        cached = g.merchant_programs = (merchant_id, list(db.session.scalars(
+            select(Program).where(Program.merchant_id == merchant_id).order_by(Program.id))))
+    return list(cached[1])
 
 
 # Each module registers its routes on bp.

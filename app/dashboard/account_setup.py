@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -11,6 +12,7 @@ from app.dashboard import bp, sign_in
 from app.dashboard.account_tokens import INVITE_MAX_AGE, INVITE_SALT, TokenProblem, load_token
 from app.dashboard.accounts import landing, set_password, token_problem_page
 from app.dashboard.forms import AcceptInviteForm, SetupForm
+from app.dashboard.zones import browser_languages, default_zone, suggested_zones
 from app.extensions import db
 from app.models import Merchant, StaffUser
 from app.models._common import utcnow
@@ -33,9 +35,11 @@ def setup() -> str | Response:
     if _has_merchant():
         return redirect(url_for("dashboard.login"))
     form = SetupForm()
+    languages = [*browser_languages(), str(get_locale())]
     if form.validate_on_submit():
         email = (form.email.data or "").strip().lower()
-        merchant = Merchant(name=(form.shop.data or "").strip())
+        zone = form.timezone.data or default_zone(languages, form.browser_zone.data)
+        merchant = Merchant(name=(form.shop.data or "").strip(), timezone=zone)
         owner = StaffUser(email=email, password_hash=hash_password(form.password.data or ""), role="owner",
                           name=(form.name.data or "").strip(), password_changed_at=utcnow(), last_login_at=utcnow())
         merchant.staff.append(owner)
@@ -49,6 +53,14 @@ def setup() -> str | Response:
         db.session.commit()
         flash(_("Welcome to Tessera, %(name)s. Your shop is ready.", name=owner.name), "message")
         return redirect(_after_setup())
+    return _setup_page(form, languages)
+
+
+def _setup_page(form: SetupForm, languages: list[str]) -> str:
+    """The form, its zone preselected: the browser's (a script picks it), else the language's."""
+    if not form.is_submitted():
+        form.timezone.data = default_zone(languages, None) or current_app.config["TIMEZONE"]
+    form.offer_zones(suggested_zones(languages, form.browser_zone.data, form.timezone.data))
     return render_template("dashboard/accounts/setup.html", form=form)
 
 

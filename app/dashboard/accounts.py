@@ -14,12 +14,12 @@ from limits import parse
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from app.dashboard import bp, sign_in
+from app.dashboard import bp, chosen_program, sign_in
 from app.dashboard.account_tokens import RESET_MAX_AGE, RESET_SALT, TokenProblem, load_token, send_reset_mail
 from app.dashboard.forms import ForgotForm, LoginForm, LogoutForm, ResetForm
 from app.enrollment.limits import limiter
 from app.extensions import db
-from app.models import Merchant, Program, StaffUser
+from app.models import Merchant, StaffUser
 from app.models._common import utcnow
 from app.security import hash_password, verify_password
 
@@ -43,11 +43,10 @@ def _safe_next(target: str | None) -> str | None:
 
 def landing(staff: StaffUser, target: str | None = None) -> str:
     """Where a login goes once signed in: a cashier to the till, an owner where they were headed."""
-    if staff.role == "cashier":  # their work is the till, whatever page they were sent from
-        first = db.session.scalar(
-            select(Program.id).where(Program.merchant_id == staff.merchant_id).order_by(Program.id).limit(1))
-        if first is not None and "dashboard.till" in current_app.view_functions:
-            return url_for("dashboard.till", program_id=first)
+    if staff.role == "cashier":  # their work is the till (of the program chosen last), whatever page they were sent from
+        program = chosen_program(staff)
+        if program is not None and "dashboard.till" in current_app.view_functions:
+            return url_for("dashboard.till", program_id=program.id)
         return url_for("dashboard.home")
     return _safe_next(target) or url_for("dashboard.home")
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, Field, PasswordField, SelectField, StringField
+from wtforms import EmailField, Field, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+from app.dashboard.zones import zone_choices
 from app.loyalty.days import zone_names
 from app.loyalty.enrollment import EMAIL_RE
 
@@ -70,13 +71,29 @@ class ResetForm(FlaskForm):
     confirm = _confirm()
 
 
+def _zone(form: FlaskForm, field: Field) -> None:
+    if field.data and field.data not in zone_names():
+        raise ValidationError(_l("Choose a time zone from the list."))
+
+
+def _zone_field() -> SelectField:
+    return SelectField(_l("Time zone"), validate_choice=False, validators=[_zone], default="")
+
+
 class SetupForm(FlaskForm):
+    """The first run; the time zone is preselected from the browser's zone or its language."""
+
     shop = StringField(_l("Shop name"), validators=[
         DataRequired(message=_l("Enter the shop's name.")), Length(max=120, message=_l("At most 120 characters."))])
+    timezone = _zone_field()
+    browser_zone = HiddenField()  # filled by a script from the browser's own zone, when it runs
     name = _name_field(_l("Your name"))
     email = _email_field()
     password = _new_password()
     confirm = _confirm()
+
+    def offer_zones(self, suggested: list[str]) -> None:
+        self.timezone.choices = zone_choices(suggested)
 
 
 class AcceptInviteForm(FlaskForm):
@@ -92,21 +109,16 @@ class ProfileForm(FlaskForm):
         SelectChoice("en", "English", {"lang": "en"})], default="")
 
 
-def _zone(form: FlaskForm, field: Field) -> None:
-    if field.data and field.data not in zone_names():
-        raise ValidationError(_l("Choose a time zone from the list."))
-
-
 class ShopForm(FlaskForm):
     """The shop's name and its time zone ("" keeps the installation's)."""
 
     shop = StringField(_l("Shop name"), validators=[
         DataRequired(message=_l("Enter the shop's name.")), Length(max=120, message=_l("At most 120 characters."))])
-    timezone = SelectField(_l("Time zone"), validate_choice=False, validators=[_zone], default="")
+    timezone = _zone_field()
 
-    def offer_zones(self, installation_zone: str) -> None:
-        self.timezone.choices = [SelectChoice("", _l("As the installation: %(zone)s", zone=installation_zone)),
-                                 *(SelectChoice(name, name) for name in zone_names())]
+    def offer_zones(self, installation_zone: str, suggested: list[str]) -> None:
+        installation = SelectChoice("", _l("As the installation: %(zone)s", zone=installation_zone))
+        self.timezone.choices = zone_choices(suggested, first=installation)
 
 
 class PasswordForm(FlaskForm):

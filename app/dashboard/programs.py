@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from app.dashboard import bp, login_required, merchant_programs, owned_program, owner_required
+from app.dashboard import bp, chosen_program, login_required, merchant_programs, owned_program, owner_required
 from app.dashboard.program_forms import DOMAIN_FIELDS, Form, color_form_fields, locale_default
 from app.extensions import db
 from app.loyalty.errors import LoyaltyError
@@ -37,8 +37,9 @@ def home() -> str | Response:
     programs = merchant_programs()
     if g.staff.role != "owner":
         # A cashier's place is the till; the programs list and editor are the owner's.
-        if programs and endpoint_exists("dashboard.till"):
-            return redirect(url_for("dashboard.till", program_id=programs[0].id))
+        chosen = chosen_program(g.staff)
+        if chosen is not None and endpoint_exists("dashboard.till"):
+            return redirect(url_for("dashboard.till", program_id=chosen.id))
         return render_template("dashboard/programs/cashier_home.html")
     return render_template("dashboard/home.html", programs=programs, counts=member_counts())
 

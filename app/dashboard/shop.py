@@ -11,15 +11,18 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from app.dashboard import bp, owner_required
+from app.dashboard import bp, merchant_programs, owner_required
 from app.dashboard.forms import ShopForm
+from app.dashboard.zones import browser_languages, suggested_zones
 from app.extensions import db
 from app.models import Program
 from app.wallet.changes import program_cards_changed
 
 
 def _page(form: ShopForm, status: int = 200) -> tuple[str, int]:
-    form.offer_zones(current_app.config["TIMEZONE"])
+    """The zones suggested first: the shop's, then those of the browser's and the programs' languages."""
+    languages = [*browser_languages(), *(program.locale for program in merchant_programs())]
+    form.offer_zones(current_app.config["TIMEZONE"], suggested_zones(languages, g.staff.merchant.timezone))
     return render_template("dashboard/accounts/shop.html", form=form), status
 
 

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, g, redirect, render_template, request, session, url_for
+from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -42,7 +42,7 @@ def till(program_id: int) -> str | Response | tuple[str, int]:
         number = read.card_number(typed)
         card = find_card(g.staff.merchant_id, number) if is_card_number(number) else None
         if card is not None:
-            return redirect(url_for("dashboard.till_card", program_id=card.program_id, card_number=number))
+            return _open(program, card)
         error = _not_found(number)
     page = render_template("dashboard/till/start.html", program=program, typed=typed or "", error=error,
                            done=session.pop(DONE_KEY, None), recent=served_today(program))
@@ -70,9 +70,18 @@ def _card(number: str) -> Card:
 def till_card(program_id: int, card_number: str) -> str | Response:
     program = owned_program(program_id)
     card = _card(card_number)
-    if card.program_id != program.id:  # the merchant's other program: its own till
-        return redirect(url_for("dashboard.till_card", program_id=card.program_id, card_number=card.card_number))
+    if card.program_id != program.id:
+        return _open(program, card)
     return _card_page(card)
+
+
+def _open(program: Program, card: Card) -> Response:
+    """The card's page at its program's till; a card of the merchant's other program moves the
+    till there (which becomes the chosen program) and says so."""
+    if card.program_id != program.id:
+        flash(_("This card belongs to %(program)s: the till has switched to it.", program=card.program.name),
+              "message")
+    return redirect(url_for("dashboard.till_card", program_id=card.program_id, card_number=card.card_number))
 
 
 def _card_page(card: Card, errors: dict[str, str] | None = None, values: dict[str, str] | None = None,

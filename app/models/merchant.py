@@ -41,5 +41,8 @@ class StaffUser(db.Model):
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The program the navigation's Till, Members, Messages... follow: the one chosen last. Read it
+    # through `app.dashboard.chosen_program`, which checks it is still the merchant's.
+    current_program_id: Mapped[int | None] = mapped_column(ForeignKey("programs.id", ondelete="SET NULL"))
 
     merchant: Mapped[Merchant] = relationship(back_populates="staff")
