@@ -12,7 +12,7 @@ from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from app.dashboard import bp, owned_program, owner_required
-from app.dashboard.numbers import input_number
+from app.dashboard.numbers import input_number, shown_number
 from app.dashboard.program_forms import BLANK_ROWS, MORE_ROWS, Form, row_count, wants_more_rows
 from app.extensions import db
 from app.loyalty.errors import LoyaltyError
@@ -134,8 +134,9 @@ def program_rules(program_id: int) -> ResponseReturnValue:
     cards = db.session.scalar(select(func.count(Card.id)).where(Card.program_id == program.id)) or 0
     db.session.commit()
     if cards and any(name in CARD_FIELDS for name in changes):
-        flash(ngettext("Rules saved. %(num)d card will update on members' phones in a moment.",
-                       "Rules saved. %(num)d cards will update on members' phones in a moment.", cards), "message")
+        flash(ngettext("Rules saved. %(num)s card will update on members' phones in a moment.",
+                       "Rules saved. %(num)s cards will update on members' phones in a moment.", cards,
+                       num=shown_number(cards)), "message")
     else:
         flash(_("Rules saved.") if changes else _("Nothing to save: the rules are as they were."), "message")
     return redirect(url_for("dashboard.program_rules", program_id=program.id))
