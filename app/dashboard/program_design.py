@@ -149,9 +149,9 @@ def _save(program: Program, form: Form) -> bool:
     elif not cards:
         flash(_("Saved. Members' cards will look like this."), "message")
     else:
-        flash(ngettext("Saved. %(num)s card will update on members' phones in a moment.",
-                       "Saved. %(num)s cards will update on members' phones in a moment.", cards,
-                       num=shown_number(cards)), "message")
+        flash(ngettext("Saved. %(cards)s card will update on members' phones in a moment.",
+                       "Saved. %(cards)s cards will update on members' phones in a moment.", cards,
+                       cards=shown_number(cards)), "message")
     return True
 
 

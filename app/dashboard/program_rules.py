@@ -134,9 +134,9 @@ def program_rules(program_id: int) -> ResponseReturnValue:
     cards = db.session.scalar(select(func.count(Card.id)).where(Card.program_id == program.id)) or 0
     db.session.commit()
     if cards and any(name in CARD_FIELDS for name in changes):
-        flash(ngettext("Rules saved. %(num)s card will update on members' phones in a moment.",
-                       "Rules saved. %(num)s cards will update on members' phones in a moment.", cards,
-                       num=shown_number(cards)), "message")
+        flash(ngettext("Rules saved. %(cards)s card will update on members' phones in a moment.",
+                       "Rules saved. %(cards)s cards will update on members' phones in a moment.", cards,
+                       cards=shown_number(cards)), "message")
     else:
         flash(_("Rules saved.") if changes else _("Nothing to save: the rules are as they were."), "message")
     return redirect(url_for("dashboard.program_rules", program_id=program.id))
