@@ -196,3 +196,15 @@ def test_english_numbers_come_back_with_a_point(club: Program, client: FlaskClie
     again = rules_form(client, club.id)
     assert (again["earn_rate"], again["tier-1-multiplier"], again["welcome_bonus"]) == ("1.2", "1.5", "1000")
     assert 'inputmode="decimal"' in client.get(f"/dashboard/programs/{club.id}/rules").get_data(as_text=True)
+
+
+def test_a_member_locked_in_a_removed_tier_is_placed_by_their_points(club: Program, owner: Api, member: dict[str, Any],
+                                                                    client: FlaskClient) -> None:
+    locked = owner.client.put(f"/api/v1/members/{member['id']}/tier", json={"tier": "Gold", "tier_locked": True},
+                              headers={"Authorization": f"Bearer {owner.key}"})
+    assert locked.status_code == 200, locked.get_json()
+    form = rules_form(client, club.id) | {"tier-1-remove": "1"}
+    assert client.post(f"/dashboard/programs/{club.id}/rules", data=form).status_code == 302
+    db.session.expire_all()
+    assert db.session.execute(select(Member.tier, Member.tier_locked)).one() == ("Bronze", False)
+    assert owner.get(f"/members/{member['id']}").get_json()["tier"] == "Bronze"
