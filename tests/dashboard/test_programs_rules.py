@@ -208,3 +208,19 @@ def test_a_member_locked_in_a_removed_tier_is_placed_by_their_points(club: Progr
     db.session.expire_all()
     assert db.session.execute(select(Member.tier, Member.tier_locked)).one() == ("Bronze", False)
     assert owner.get(f"/members/{member['id']}").get_json()["tier"] == "Bronze"
+
+
+def test_a_tier_renamed_to_the_name_of_a_removed_one(club: Program, owner: Api, member: dict[str, Any],
+                                                     client: FlaskClient) -> None:
+    """Gold removed and Bronze renamed Gold: Bronze's members are in the new Gold, and Gold's
+    members, whose tier is gone, are placed by their points like everyone else."""
+    owner.post(f"/members/{member['id']}/transactions", {"points": 1500})
+    newcomer = owner.post(f"/programs/{club.id}/members", {"name": "Luca", "email": "luca@example.com",
+                                                           "consent": {"terms": True, "marketing": False}}).get_json()
+    owner.post(f"/members/{newcomer['id']}/transactions", {"points": 10})
+    form = rules_form(client, club.id) | {"tier-1-remove": "1", "tier-0-name": "Gold", "tier-2-name": "Platinum",
+                                          "tier-2-min_points": "1200"}
+    assert client.post(f"/dashboard/programs/{club.id}/rules", data=form).status_code == 302
+    assert tiers_of(club) == [("Gold", 0), ("Platinum", 1200)]
+    tiers = {member_id: tier for member_id, tier in db.session.execute(select(Member.id, Member.tier))}
+    assert tiers == {member["id"]: "Platinum", newcomer["id"]: "Gold"}
