@@ -145,7 +145,7 @@ def _say(outcome: Outcome) -> None:
     if not (outcome.added or outcome.changed or outcome.removed or outcome.turned_off):
         flash(_("Nothing to save: the rewards are as they were."), "message")
         return
-    flash(_("Rewards saved: %(added)d added, %(changed)d changed, %(removed)d removed.", added=outcome.added,
+    flash(_("Rewards saved (added: %(added)d, changed: %(changed)d, removed: %(removed)d).", added=outcome.added,
             changed=outcome.changed, removed=outcome.removed), "message")
     for name in outcome.turned_off:
         flash(_("%(name)s was turned off rather than removed: codes already issued for it stay valid.", name=name),

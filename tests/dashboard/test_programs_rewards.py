@@ -65,7 +65,7 @@ def test_add_two_rewards_in_one_save_and_see_them_listed(signed_in: int, client:
     assert saved() == [("Cornetto", 60, 12, None, None, True), ("Caffè gratis", 100, None, "Gold", 30, True)]
     assert sweeps() == 1  # one catalogue change for the cards, not one per row
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Rewards saved: 2 added, 0 changed, 0 removed." in page
+    assert "Rewards saved (added: 2, changed: 0, removed: 0)." in page
     again = rewards_form(client, signed_in)
     assert (again["reward-0-name"], again["reward-0-stock"], again["reward-1-min_tier"]) == ("Cornetto", "12", "Gold")
     assert again["reward_count"] == "4"  # the two rewards and two empty rows
@@ -94,7 +94,7 @@ def test_edit_remove_and_add_in_one_save(signed_in: int, owner: Api, member: dic
     form |= row(0, remove="1") | row(1, remove="1") | row(2, cost="450", stock="3") | row(3, name="Gelato", cost="80")
     response = client.post(f"/dashboard/programs/{signed_in}/rewards", data=form, follow_redirects=True)
     page = response.get_data(as_text=True)
-    assert "Rewards saved: 1 added, 1 changed, 1 removed." in page
+    assert "Rewards saved (added: 1, changed: 1, removed: 1)." in page
     assert "Cornetto was turned off rather than removed" in page
     # Biscotto, never redeemed, is gone; Cornetto has a code out, so it is only turned off.
     assert saved() == [("Cornetto", 10, None, None, None, False), ("Gelato", 80, None, None, None, True),
