@@ -55,9 +55,11 @@ class Form:
             return None
         number = read_number(value)
         limits = {"low": input_number(low), "high": input_number(high)}  # as they are typed
-        if number is None:
+        if number is None and value:
             self.fail(name, _("“%(typed)s” is not a number: enter a whole number from %(low)s to %(high)s.",
-                              typed=value, **limits) if value else _("Enter a whole number from %(low)s to %(high)s.", **limits))
+                              typed=value, **limits))
+        elif number is None:
+            self.fail(name, _("Enter a whole number from %(low)s to %(high)s.", **limits))
         elif number != number.to_integral_value():
             self.fail(name, _("Enter a whole number, without decimals, from %(low)s to %(high)s.", **limits))
         elif not low <= number <= high:
@@ -72,10 +74,11 @@ class Form:
         value = self.get(name)
         number = read_number(value)
         limits = {"low": input_number(low), "high": input_number(high), "example": input_number(Decimal("1.5"))}
-        if number is None:
-            self.fail(name, _("“%(typed)s” is not a number: enter a number from %(low)s to %(high)s, such as %(example)s.",
-                              typed=value, **limits) if value else
-                      _("Enter a number from %(low)s to %(high)s, such as %(example)s.", **limits))
+        if number is None and value:
+            self.fail(name, _("“%(typed)s” is not a number: enter a number from %(low)s to %(high)s, "
+                              "such as %(example)s.", typed=value, **limits))
+        elif number is None:
+            self.fail(name, _("Enter a number from %(low)s to %(high)s, such as %(example)s.", **limits))
         elif -number.normalize().as_tuple().exponent > places:  # type: ignore[operator]
             self.fail(name, _("At most %(places)d decimal places, please.", places=places))
         elif not low <= number <= high:

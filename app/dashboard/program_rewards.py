@@ -23,6 +23,7 @@ from app.models import Program, Reward
 BLANK = {"name": "", "description": "", "cost": "", "stock": "", "min_tier": "", "valid_days": ""}
 ROW_FIELDS = ("name", "cost", "stock", "min_tier", "valid_days", "active")  # what fits in a row
 NEW_ROWS_MOST = 20  # new rewards in one save
+Row = tuple[str, Reward | None, dict[str, Any] | None]  # prefix, saved reward (None: new), fields (None: remove)
 
 
 @dataclass
@@ -91,11 +92,11 @@ def _blank_row(form: Form, prefix: str) -> bool:
     return not any(form.get(prefix + name) for name in ("id", "name", "cost", "stock", "valid_days"))
 
 
-def _read_rows(form: Form, program: Program) -> list[tuple[str, Reward | None, dict[str, Any] | None]]:
+def _read_rows(form: Form, program: Program) -> list[Row]:
     """(row prefix, the saved reward or None for a new one, its fields or None to remove it), every
     row read so that each gets its own messages."""
     saved = {r.id: r for r in rewards_of(program)}
-    rows: list[tuple[str, Reward | None, dict[str, Any] | None]] = []
+    rows: list[Row] = []
     for i in range(row_count(form, "reward_count", len(saved) + NEW_ROWS_MOST)):
         prefix = f"reward-{i}-"
         if _blank_row(form, prefix):
@@ -128,7 +129,7 @@ def _apply_row(outcome: Outcome, program: Program, reward: Reward | None, fields
             outcome.changed += 1
 
 
-def _save_rows(form: Form, program: Program, rows: list[tuple[str, Reward | None, dict[str, Any] | None]]) -> Outcome | None:
+def _save_rows(form: Form, program: Program, rows: list[Row]) -> Outcome | None:
     """Every row in one transaction; a refusal from the loyalty rules goes beside its row's field."""
     outcome = Outcome()
     for prefix, reward, fields in rows:

@@ -95,7 +95,8 @@ def follow_tier_changes(program: Program, renamed: Mapping[str, str], gone: Coll
     if renamed:  # one statement each, so that swapping two names works
         db.session.execute(update(Member).where(Member.program_id == program.id, Member.tier.in_(list(renamed)),
                                                 Member.id.not_in(placed))
-                           .values(tier=case(dict(renamed), value=Member.tier)).execution_options(synchronize_session=False))
+                           .values(tier=case(dict(renamed), value=Member.tier))
+                           .execution_options(synchronize_session=False))
         db.session.execute(update(Reward).where(Reward.program_id == program.id, Reward.min_tier.in_(list(renamed)))
                            .values(min_tier=case(dict(renamed), value=Reward.min_tier))
                            .execution_options(synchronize_session=False))
