@@ -18,6 +18,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.dashboard import bp, owned_program, owner_required
+from app.dashboard.numbers import shown_number
 from app.dashboard.program_forms import DOMAIN_FIELDS, Form, color_form_fields
 from app.dashboard.program_preview import data_url, preview_context
 from app.extensions import db
@@ -148,8 +149,9 @@ def _save(program: Program, form: Form) -> bool:
     elif not cards:
         flash(_("Saved. Members' cards will look like this."), "message")
     else:
-        flash(ngettext("Saved. %(num)d card will update on members' phones in a moment.",
-                       "Saved. %(num)d cards will update on members' phones in a moment.", cards), "message")
+        flash(ngettext("Saved. %(cards)s card will update on members' phones in a moment.",
+                       "Saved. %(cards)s cards will update on members' phones in a moment.", cards,
+                       cards=shown_number(cards)), "message")
     return True
 
 

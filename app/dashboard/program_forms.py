@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from app.dashboard.numbers import input_number, read_number
 from app.loyalty.errors import LoyaltyError
 
 HEX_RE = re.compile(r"^#?([0-9a-fA-F]{6})$")
@@ -48,28 +49,43 @@ class Form:
         return value
 
     def integer(self, name: str, low: int, high: int, *, optional: bool = False) -> int | None:
+        """A whole number typed the page's way: `1.000` is a thousand on an Italian page."""
         value = self.get(name)
         if optional and value == "":
             return None
-        try:
-            number = int(value)
-        except ValueError:
-            number = None
-        if number is None or not low <= number <= high:
-            self.fail(name, _("Enter a whole number from %(low)d to %(high)d.", low=low, high=high))
-            return None
-        return number
+        number = read_number(value)
+        limits = {"low": input_number(low), "high": input_number(high)}  # as they are typed
+        if number is None and value:
+            self.fail(name, _("“%(typed)s” is not a number: enter a whole number from %(low)s to %(high)s.",
+                              typed=value, **limits))
+        elif number is None:
+            self.fail(name, _("Enter a whole number from %(low)s to %(high)s.", **limits))
+        elif number != number.to_integral_value():
+            self.fail(name, _("Enter a whole number, without decimals, from %(low)s to %(high)s.", **limits))
+        elif not low <= number <= high:
+            self.fail(name, _("Enter a whole number from %(low)s to %(high)s.", **limits))
+        else:
+            return int(number)
+        return None
 
-    def decimal(self, name: str, low: Decimal, high: Decimal) -> str | None:
-        value = self.get(name).replace(",", ".")  # an Italian keyboard types 1,5
-        try:
-            number = Decimal(value)
-        except InvalidOperation:
-            number = None
-        if number is None or not number.is_finite() or not low <= number <= high or -number.as_tuple().exponent > 4:  # type: ignore[operator]
-            self.fail(name, _("Enter a number from %(low)s to %(high)s, such as 1.5.", low=low, high=high))
-            return None
-        return format(number.normalize(), "f")
+    def decimal(self, name: str, low: Decimal, high: Decimal, places: int = 4) -> str | None:
+        """A decimal number typed the page's way (`1,5` in Italian, `1.5` in English), returned as
+        the API writes it ("1.5")."""
+        value = self.get(name)
+        number = read_number(value)
+        limits = {"low": input_number(low), "high": input_number(high), "example": input_number(Decimal("1.5"))}
+        if number is None and value:
+            self.fail(name, _("“%(typed)s” is not a number: enter a number from %(low)s to %(high)s, "
+                              "such as %(example)s.", typed=value, **limits))
+        elif number is None:
+            self.fail(name, _("Enter a number from %(low)s to %(high)s, such as %(example)s.", **limits))
+        elif -number.normalize().as_tuple().exponent > places:  # type: ignore[operator]
+            self.fail(name, _("At most %(places)d decimal places, please.", places=places))
+        elif not low <= number <= high:
+            self.fail(name, _("Enter a number from %(low)s to %(high)s, such as %(example)s.", **limits))
+        else:
+            return format(number.normalize(), "f")
+        return None
 
     def color(self, name: str, *, optional: bool = False) -> str | None:
         value = self.get(name)
@@ -115,3 +131,20 @@ DOMAIN_FIELDS = {
     "colors.foreground": "foreground_color",
     "colors.label": "label_color",
 }
+
+
+BLANK_ROWS = 2  # empty rows a list offers to fill in without JavaScript
+MORE_ROWS = 3  # added by the "more rows" button
+
+
+def row_count(form: Form, name: str, most: int) -> int:
+    """How many rows the posted list had (its hidden counter), at most `most`."""
+    try:
+        return max(0, min(int(form.get(name) or 0), most))
+    except ValueError:
+        return 0
+
+
+def wants_more_rows(form: Form) -> bool:
+    """The "more rows" button: show the list again with empty rows, saving nothing."""
+    return bool(form.get("more_rows"))

@@ -12,7 +12,8 @@ from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from app.dashboard import bp, owned_program, owner_required
-from app.dashboard.program_forms import Form
+from app.dashboard.numbers import input_number, shown_number
+from app.dashboard.program_forms import BLANK_ROWS, MORE_ROWS, Form, row_count, wants_more_rows
 from app.extensions import db
 from app.loyalty.errors import LoyaltyError
 from app.loyalty.programs import CARD_FIELDS, update_program
@@ -29,6 +30,8 @@ CHOICES = {
     "downgrade_policy": ("never", "scheduled"), "expiry_policy": ("never", "inactivity", "fixed_date"),
 }
 COLOR_KEYS = ("background", "foreground", "label")
+MAX_ROWS = MAX_TIERS + 5  # room to add tiers while ticking others off
+INTEGER_FIELDS = (*NUMBER_FIELDS, "tier_window_days", "expiry_days", "stamps_required")
 
 
 def _text(value: object) -> str:
@@ -45,21 +48,23 @@ def tier_spec(tier: Any) -> dict[str, Any]:
 
 
 def current_values(program: Program) -> dict[str, str]:
-    values = {name: _text(getattr(program, name)) for name in (*NUMBER_FIELDS, *CHOICES, "tier_window_days",
-              "expiry_days", "expiry_date", "stamps_required", "stamp_reward")}
-    values["earn_rate"] = format(Decimal(program.earn_rate).normalize(), "f")
+    """The saved rules as the page's language types them (an earning rate of 1.2 is `1,2` in Italian)."""
+    values = {name: _text(getattr(program, name)) for name in (*CHOICES, "expiry_date", "stamp_reward")}
+    values.update({name: input_number(getattr(program, name)) for name in INTEGER_FIELDS})
+    values["earn_rate"] = input_number(Decimal(program.earn_rate).normalize())
     for i, tier in enumerate(program.tiers):
         spec = tier_spec(tier)
-        values.update({f"tier-{i}-name": tier.name, f"tier-{i}-min_points": str(tier.min_points),
-                       f"tier-{i}-multiplier": spec["multiplier"]})
+        values.update({f"tier-{i}-name": tier.name, f"tier-{i}-was": tier.name,
+                       f"tier-{i}-min_points": input_number(tier.min_points),
+                       f"tier-{i}-multiplier": input_number(spec["multiplier"])})
         values.update({f"tier-{i}-{c}": v for c, v in spec.get("colors", {}).items()})
-    values["tier_count"] = str(len(program.tiers) + 1)  # one blank row to add a tier
+    values["tier_count"] = str(len(program.tiers) + BLANK_ROWS)  # empty rows to add tiers
     return values
 
 
 def _read_tiers(form: Form) -> list[dict[str, Any]]:
     tiers: list[dict[str, Any]] = []
-    count = form.integer("tier_count", 0, MAX_TIERS + 1) or 0
+    count = row_count(form, "tier_count", MAX_ROWS)
     names: set[str] = set()
     starts: set[int] = set()
     for i in range(count):
@@ -77,7 +82,9 @@ def _read_tiers(form: Form) -> list[dict[str, Any]]:
         names.add((name or "").casefold())
         if start is not None:
             starts.add(start)
-        tiers.append({"name": name, "min_points": start, "multiplier": multiplier, **({"colors": colors} if colors else {})})
+        was = form.get(prefix + "was")
+        tiers.append({"name": name, "min_points": start, "multiplier": multiplier, **({"colors": colors} if colors else {}),
+                      **({"renamed_from": was} if was and name and was != name else {})})
     if len(tiers) > MAX_TIERS:
         form.fail("tiers", _("At most %(count)d tiers, please.", count=MAX_TIERS))
     return sorted(tiers, key=lambda t: t["min_points"] or 0)
@@ -111,6 +118,8 @@ def program_rules(program_id: int) -> ResponseReturnValue:
     if request.method == "GET":
         return _render(program, Form(current_values(program)))
     form = Form(request.form)
+    if wants_more_rows(form):
+        return _render(program, form, more=MORE_ROWS)
     fields = _read_rules(form)
     if form.errors:
         return _render(program, form), 422
@@ -125,17 +134,15 @@ def program_rules(program_id: int) -> ResponseReturnValue:
     cards = db.session.scalar(select(func.count(Card.id)).where(Card.program_id == program.id)) or 0
     db.session.commit()
     if cards and any(name in CARD_FIELDS for name in changes):
-        flash(ngettext("Rules saved. %(num)d card will update on members' phones in a moment.",
-                       "Rules saved. %(num)d cards will update on members' phones in a moment.", cards), "message")
+        flash(ngettext("Rules saved. %(cards)s card will update on members' phones in a moment.",
+                       "Rules saved. %(cards)s cards will update on members' phones in a moment.", cards,
+                       cards=shown_number(cards)), "message")
     else:
         flash(_("Rules saved.") if changes else _("Nothing to save: the rules are as they were."), "message")
     return redirect(url_for("dashboard.program_rules", program_id=program.id))
 
 
-def _render(program: Program, form: Form) -> str:
-    try:
-        rows = max(int(form.raw.get("tier_count", 0) or 0), 1)
-    except ValueError:
-        rows = 1
+def _render(program: Program, form: Form, more: int = 0) -> str:
+    rows = max(row_count(form, "tier_count", MAX_ROWS) + more, 1)
     return render_template("dashboard/programs/rules.html", program=program, form=form, tab="rules",
-                           tier_rows=range(min(rows, MAX_TIERS + 1)))
+                           tier_rows=range(min(rows, MAX_ROWS)), max_rows=MAX_ROWS)

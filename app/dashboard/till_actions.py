@@ -48,7 +48,7 @@ def _earned(card: Card, posting: Posting, detail: str | None = None) -> Done:
 
 def purchase_added(card: Card, key: str) -> Done:
     program = card.program
-    amount = read.money(request.form.get("amount", ""), program.currency)
+    amount = read.money(request.form.get("amount", ""), program.currency, program.locale)
     try:
         posting = earn_amount(card.member, amount, idempotency_key=key)
     except InvalidAmount as exc:

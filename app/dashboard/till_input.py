@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 
+from app.dashboard.numbers import read_number
 from app.loyalty import rewards, stamps
 from app.loyalty.earning import parse_amount
 from app.loyalty.errors import IdempotencyKeyReused, InsufficientPoints, InvalidAmount, LoyaltyError
@@ -39,19 +40,16 @@ def currency_sign(currency: str) -> str:
     return CURRENCY_SIGNS.get(currency, currency)
 
 
-def money(raw: str, currency: str) -> Decimal:
-    """12,50 or 12.50 or € 1.234,50: the last comma or dot is the decimal separator, unless it
-    is a dot followed by three digits ("1.234" is how Italians write a thousand and more)."""
-    text = re.sub(r"\s+", "", (raw or "").replace(currency_sign(currency), "").replace(currency, ""))
-    if not text:
+def money(raw: str, currency: str, locale: str) -> Decimal:
+    """12,50 or 12.50 or € 1.234,50, read the way the shop's language (`locale`, the program's)
+    writes money: a till in an Italian shop reads "1.234" as a thousand and more, and "12,345" as
+    a mistake, whatever language the cashier's screen speaks."""
+    text = (raw or "").replace(currency_sign(currency), "").replace(currency, "")
+    if not text.strip():
         raise TillInputError("amount", _("Enter the amount spent, such as 12,50."))
-    last = max(text.rfind(","), text.rfind("."))
-    if "," not in text and re.fullmatch(r"\d{1,3}(\.\d{3})+", text):
-        text = text.replace(".", "")
-    elif last >= 0 and re.fullmatch(r"\d+|\d{1,3}([.,]\d{3})+", text[:last]):
-        text = re.sub(r"[.,]", "", text[:last]) + "." + text[last + 1:]
+    number = read_number(text, locale)
     try:
-        return parse_amount(text)
+        return parse_amount(str(number) if number is not None else text)
     except InvalidAmount:
         raise TillInputError("amount", _("Enter an amount above zero with at most two decimals, such as 12,50.")) \
             from None

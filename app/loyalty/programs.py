@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.loyalty.errors import InvalidValue, SlugTaken
-from app.loyalty.tiers import TierRule, check_tiers
+from app.loyalty.tiers import TierRule, check_tiers, follow_tier_changes
 from app.models import Merchant, Program, Tier
 from app.models._common import utcnow
 from app.wallet.changes import program_cards_changed
@@ -99,12 +99,25 @@ def _tier_row(spec: Mapping[str, Any], index: int) -> Tier:
     )
 
 
+def _renames(program: Program, tiers: Sequence[Mapping[str, Any]]) -> tuple[dict[str, str], set[str]]:
+    """{old name: new name} for the specs that say which current tier they rename (`renamed_from`),
+    and the current tiers no spec keeps, by that or by their name: those that are gone."""
+    current = {t.name for t in program.tiers}
+    renamed = {str(t["renamed_from"]): str(t["name"]).strip() for t in tiers
+               if t.get("renamed_from") in current and str(t["name"]).strip() != t["renamed_from"]}
+    kept = {str(t["name"]).strip() for t in tiers if not t.get("renamed_from") or t["renamed_from"] == t["name"]}
+    return renamed, current - kept - set(renamed)
+
+
 def _set_tiers(program: Program, tiers: Sequence[Mapping[str, Any]]) -> None:
     check_tiers([TierRule(str(t["name"]).strip(), int(t["min_points"])) for t in tiers])
     rows = sorted((_tier_row(t, i) for i, t in enumerate(tiers)), key=lambda t: t.min_points)
+    renamed, gone = _renames(program, tiers)
     program.tiers.clear()
     db.session.flush()  # old rows go before new ones may reuse their names
     program.tiers.extend(rows)
+    db.session.flush()
+    follow_tier_changes(program, renamed, gone, utcnow())
 
 
 def _set_rules(program: Program, fields: Mapping[str, Any]) -> None:

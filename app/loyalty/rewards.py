@@ -117,6 +117,20 @@ def update_reward(reward: Reward, fields: Mapping[str, Any]) -> Reward:
     return reward
 
 
+def remove_reward(reward: Reward) -> bool:
+    """Take a reward out of the catalogue. One that codes were issued for is only turned off, so
+    that those codes stay valid and the till can still name them (returns False); one never
+    redeemed is deleted (returns True)."""
+    if db.session.scalar(select(RewardCode.id).where(RewardCode.reward_id == reward.id).limit(1)) is not None:
+        if reward.active:
+            update_reward(reward, {"active": False})
+        return False
+    program_cards_show_catalogue(reward_program(reward))
+    db.session.delete(reward)
+    db.session.flush()
+    return True
+
+
 def program_cards_show_catalogue(program: Program) -> None:
     """The front of every card of a points program names its next reward: a catalogue change
     is a card change, swept over the cards in short batches once it commits (`app.wallet.sweeps`).

@@ -9,7 +9,10 @@ from typing import TYPE_CHECKING
 from app.loyalty.errors import InvalidValue
 
 if TYPE_CHECKING:
-    from app.models import Member
+    from collections.abc import Collection, Mapping
+    from datetime import datetime
+
+    from app.models import Member, Program
 
 MAX_TIERS = 10
 
@@ -69,3 +72,42 @@ def set_tier(member: Member, tier: str | None, locked: bool) -> None:
         emit("tier.changed", member.merchant_id, {"member_id": member.id, "program_id": member.program_id,
                                                   "from": previous, "to": tier, "locked": locked})
     card_changed(member.id)
+
+
+def follow_tier_changes(program: Program, renamed: Mapping[str, str], gone: Collection[str], now: datetime) -> int:
+    """Members and rewards after the program's tiers were replaced (flushed). A renamed tier keeps
+    its members and the rewards it opens, under the new name. Members of a tier that is `gone`
+    (or that the program no longer has at all) are placed in the tier their points now reach, as
+    earning would place them (a lock on a tier that is gone is lifted); returns how many. Their
+    cards change with the program's own sweep."""
+    from sqlalchemy import case, or_, select, update
+
+    from app.events import emit_each
+    from app.extensions import db
+    from app.loyalty.ledger import tier_points, totals
+    from app.models import Member, Reward
+
+    rules = [TierRule(t.name, t.min_points) for t in program.tiers]
+    placed = db.session.scalars(select(Member.id).where(  # before a rename may reuse a gone tier's name
+        Member.program_id == program.id, Member.erased_at.is_(None), Member.tier.is_not(None),
+        or_(Member.tier.in_(list(gone)), Member.tier.not_in([*(r.name for r in rules), *renamed]))
+    ).order_by(Member.id)).all()
+    if renamed:  # one statement each, so that swapping two names works
+        db.session.execute(update(Member).where(Member.program_id == program.id, Member.tier.in_(list(renamed)),
+                                                Member.id.not_in(placed))
+                           .values(tier=case(dict(renamed), value=Member.tier))
+                           .execution_options(synchronize_session=False))
+        db.session.execute(update(Reward).where(Reward.program_id == program.id, Reward.min_tier.in_(list(renamed)))
+                           .values(min_tier=case(dict(renamed), value=Reward.min_tier))
+                           .execution_options(synchronize_session=False))
+        db.session.expire_all()
+    events = []
+    for member_id in placed:
+        member = db.session.get_one(Member, member_id)
+        reached = tier_for(tier_points(member, totals(member.id).earned, now), rules)
+        previous = member.tier
+        member.tier, member.tier_locked, member.tier_changed_at = reached.name if reached else None, False, now
+        events.append((member.merchant_id, {"member_id": member.id, "program_id": member.program_id,
+                                            "from": previous, "to": member.tier}))
+    emit_each("tier.changed", events)
+    return len(placed)

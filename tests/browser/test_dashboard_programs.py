@@ -136,11 +136,11 @@ def test_create_a_program_and_design_its_card_with_a_live_preview(
 
     page.click("#tab-rewards")
     page.wait_for_url("**/rewards")
-    page.fill("#name", "Caffè gratis")
-    page.fill("#cost", "100")
-    page.click("#add-reward")
+    page.fill("#reward-0-name", "Caffè gratis")
+    page.fill("#reward-0-cost", "100")
+    page.click("#save-rewards")
     page.wait_for_load_state()
-    assert "Caffè gratis" in page.locator("#rewards-table").inner_text()
+    assert page.input_value("#reward-0-name") == "Caffè gratis"
     shot(page, artifacts, "rewards")
 
     page.click("#tab-overview")
