@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from babel.dates import format_skeleton
 from flask import render_template, request
-from flask_babel import format_date, get_locale
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import select
@@ -13,6 +12,7 @@ from sqlalchemy import select
 from app.dashboard import bp, owned_program, owner_required
 from app.dashboard.charts import COLOURS, Chart, Series, bar_chart, column_chart
 from app.extensions import db
+from app.formats import page_date, page_number
 from app.loyalty.figures import PERIODS, Figures, period_days, program_figures
 from app.models import Card, DeviceLog, PushAttempt
 
@@ -22,8 +22,8 @@ MAX_PAGE = 10_000
 
 
 def short_day(day: date) -> str:
-    """'3 nov' in Italian, 'Nov 3' in English: a tick under a column."""
-    return format_skeleton("MMMd", day, locale=str(get_locale()))
+    """'3 nov' in Italian, '3 Nov' in English: a tick under a column, in the pages' date style."""
+    return format_date(day, "d MMM")
 
 
 def _day_charts(f: Figures) -> list[Chart]:
@@ -40,7 +40,7 @@ def _day_charts(f: Figures) -> list[Chart]:
                      labels, [Series(_("New members"), values("enrolments"))], _("Members"), x_label),
         column_chart("cards", _("Cards added to and removed from phones per day"),
                      _("In the last %(days)s days: added to a phone %(installed)s, removed %(removed)s.",
-                       installed=f.installed, removed=f.removed, days=f.days),
+                       installed=page_number(f.installed), removed=page_number(f.removed), days=f.days),
                      labels, [Series(_("Added"), values("installed")),
                               Series(_("Removed"), values("removed"), COLOURS[1])], _("Cards"), x_label),
         column_chart("active", _("Active members per day"),
@@ -50,8 +50,8 @@ def _day_charts(f: Figures) -> list[Chart]:
                      labels, [Series(_("Active members"), values("active"))], _("Members"), x_label),
         column_chart("points", _("Points issued and redeemed per day"),
                      _("In the last %(days)s days: points issued %(issued)s, redeemed %(redeemed)s. "
-                       "Outstanding now: %(outstanding)s.", issued=f.points_issued, redeemed=f.points_redeemed,
-                       days=f.days, outstanding=f.points_outstanding),
+                       "Outstanding now: %(outstanding)s.", issued=page_number(f.points_issued), redeemed=page_number(f.points_redeemed),
+                       days=f.days, outstanding=page_number(f.points_outstanding)),
                      labels, [Series(_("Points issued"), values("issued")),
                               Series(_("Points redeemed"), values("redeemed"), COLOURS[1])], _("Points"), x_label),
     ]
@@ -93,7 +93,7 @@ def figures(program_id: int) -> str:
     data = program_figures(program, days)
     return render_template(
         "dashboard/figures/index.html", program=program, f=data, charts=charts(data), periods=PERIODS,
-        days=days, long_day=lambda d: format_date(d, "medium"),
+        days=days, long_day=page_date,
     )
 
 

@@ -64,7 +64,7 @@ def program_rewards(program_id: int) -> ResponseReturnValue:
             form.domain_error(exc)
         else:
             db.session.commit()
-            flash(_("%(name)s added to the rewards.", name=reward.name), "message")
+            flash(_("Reward added: %(name)s", name=reward.name), "message")
             return redirect(url_for("dashboard.program_rewards", program_id=program.id))
     return _render(owned_program(program_id), form, "rewards.html"), 422
 
@@ -86,7 +86,7 @@ def program_reward_edit(program_id: int, reward_id: int) -> ResponseReturnValue:
             form.domain_error(exc)
         else:
             db.session.commit()
-            flash(_("%(name)s saved.", name=reward.name), "message")
+            flash(_("Reward saved: %(name)s", name=reward.name), "message")
             return redirect(url_for("dashboard.program_rewards", program_id=program.id))
     return _render(program, form, "reward_edit.html", reward=_reward(program, reward_id)), 422
 
@@ -100,7 +100,7 @@ def program_reward_active(program_id: int, reward_id: int) -> ResponseReturnValu
     update_reward(reward, {"active": active})
     db.session.commit()
     if active:
-        flash(_("%(name)s can be redeemed again.", name=reward.name), "message")
+        flash(_("Reward offered again: %(name)s", name=reward.name), "message")
     else:
-        flash(_("%(name)s can no longer be redeemed; codes already issued stay valid.", name=reward.name), "message")
+        flash(_("Reward withdrawn: %(name)s. Codes already issued stay valid.", name=reward.name), "message")
     return redirect(url_for("dashboard.program_rewards", program_id=program.id))
