@@ -51,7 +51,7 @@ def page_time(value: datetime | time | None) -> str:
     return "" if value is None else format_time(value, TIME)
 
 
-def page_number(value: int | float | None, sign: bool = False) -> str:
+def grouped(value: int | float | None, sign: bool = False) -> str:
     """`12.345` in Italian, `12,345` in English; `sign` writes +1.000 and -20."""
     if value is None:
         return ""
@@ -91,7 +91,7 @@ FILTERS: dict[str, Any] = {
     "date": page_date,
     "datetime": page_datetime,
     "time": page_time,
-    "number": page_number,
+    "number": grouped,
     "elide": elide,
 }
 

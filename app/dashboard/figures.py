@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.dashboard import bp, owned_program, owner_required
 from app.dashboard.charts import COLOURS, Chart, Series, bar_chart, column_chart
 from app.extensions import db
-from app.formats import page_date, page_number
+from app.formats import grouped, page_date
 from app.loyalty.figures import PERIODS, Figures, period_days, program_figures
 from app.models import Card, DeviceLog, PushAttempt
 
@@ -35,23 +35,24 @@ def _day_charts(f: Figures) -> list[Chart]:
 
     return [
         column_chart("enrolments", _("New members per day"),
-                     ngettext("%(num)s new member in the last %(days)s days.",
-                              "%(num)s new members in the last %(days)s days.", f.enrolments, days=f.days),
+                     ngettext("%(count)s new member in the last %(days)s days.",
+                              "%(count)s new members in the last %(days)s days.", f.enrolments, days=f.days,
+                              count=grouped(f.enrolments)),
                      labels, [Series(_("New members"), values("enrolments"))], _("Members"), x_label),
         column_chart("cards", _("Cards added to and removed from phones per day"),
                      _("In the last %(days)s days: added to a phone %(installed)s, removed %(removed)s.",
-                       installed=page_number(f.installed), removed=page_number(f.removed), days=f.days),
+                       installed=grouped(f.installed), removed=grouped(f.removed), days=f.days),
                      labels, [Series(_("Added"), values("installed")),
                               Series(_("Removed"), values("removed"), COLOURS[1])], _("Cards"), x_label),
         column_chart("active", _("Active members per day"),
-                     ngettext("%(num)s member collected or spent points in the last %(days)s days.",
-                              "%(num)s different members collected or spent points in the last %(days)s days.",
-                              f.active_members, days=f.days),
+                     ngettext("%(count)s member collected or spent points in the last %(days)s days.",
+                              "%(count)s different members collected or spent points in the last %(days)s days.",
+                              f.active_members, days=f.days, count=grouped(f.active_members)),
                      labels, [Series(_("Active members"), values("active"))], _("Members"), x_label),
         column_chart("points", _("Points issued and redeemed per day"),
                      _("In the last %(days)s days: points issued %(issued)s, redeemed %(redeemed)s. "
-                       "Outstanding now: %(outstanding)s.", issued=page_number(f.points_issued), redeemed=page_number(f.points_redeemed),
-                       days=f.days, outstanding=page_number(f.points_outstanding)),
+                       "Outstanding now: %(outstanding)s.", issued=grouped(f.points_issued),
+                       redeemed=grouped(f.points_redeemed), days=f.days, outstanding=grouped(f.points_outstanding)),
                      labels, [Series(_("Points issued"), values("issued")),
                               Series(_("Points redeemed"), values("redeemed"), COLOURS[1])], _("Points"), x_label),
     ]

@@ -21,6 +21,7 @@ from app.dashboard import bp, owned_program, owner_required
 from app.dashboard.program_forms import DOMAIN_FIELDS, Form, color_form_fields
 from app.dashboard.program_preview import data_url, preview_context
 from app.extensions import db
+from app.formats import grouped
 from app.loyalty.errors import LoyaltyError
 from app.loyalty.programs import update_program
 from app.models import Card, Program
@@ -148,8 +149,9 @@ def _save(program: Program, form: Form) -> bool:
     elif not cards:
         flash(_("Saved. Members' cards will look like this."), "message")
     else:
-        flash(ngettext("Saved. %(num)d card will update on members' phones in a moment.",
-                       "Saved. %(num)d cards will update on members' phones in a moment.", cards), "message")
+        flash(ngettext("Saved. %(count)s card will update on members' phones in a moment.",
+                       "Saved. %(count)s cards will update on members' phones in a moment.", cards,
+                       count=grouped(cards)), "message")
     return True
 
 

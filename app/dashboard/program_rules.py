@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from app.dashboard import bp, owned_program, owner_required
 from app.dashboard.program_forms import Form
 from app.extensions import db
+from app.formats import grouped
 from app.loyalty.errors import LoyaltyError
 from app.loyalty.programs import CARD_FIELDS, update_program
 from app.loyalty.tiers import MAX_TIERS
@@ -125,8 +126,9 @@ def program_rules(program_id: int) -> ResponseReturnValue:
     cards = db.session.scalar(select(func.count(Card.id)).where(Card.program_id == program.id)) or 0
     db.session.commit()
     if cards and any(name in CARD_FIELDS for name in changes):
-        flash(ngettext("Rules saved. %(num)d card will update on members' phones in a moment.",
-                       "Rules saved. %(num)d cards will update on members' phones in a moment.", cards), "message")
+        flash(ngettext("Rules saved. %(count)s card will update on members' phones in a moment.",
+                       "Rules saved. %(count)s cards will update on members' phones in a moment.", cards,
+                       count=grouped(cards)), "message")
     else:
         flash(_("Rules saved.") if changes else _("Nothing to save: the rules are as they were."), "message")
     return redirect(url_for("dashboard.program_rules", program_id=program.id))

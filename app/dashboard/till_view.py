@@ -10,7 +10,7 @@ from flask_babel import ngettext
 from sqlalchemy import select
 
 from app.extensions import db
-from app.formats import page_number
+from app.formats import grouped
 from app.loyalty.ledger import Totals, totals
 from app.loyalty.rewards import next_reward, open_codes, rewards_of, tier_allows
 from app.loyalty.stamps import is_stamp_card, stamp_reward_name
@@ -81,7 +81,7 @@ def _goal(member: Member, program: Program, sums: Totals, tier: str | None) -> s
     reward, missing = upcoming
     if missing == 0:
         return _("Reward available now: %(reward)s", reward=reward.name)
-    return _("Next reward: %(reward)s, %(missing)s more %(label)s", missing=page_number(missing), label=program.points_label.lower(),
+    return _("Next reward: %(reward)s, %(missing)s more %(label)s", missing=grouped(missing), label=program.points_label.lower(),
              reward=reward.name)
 
 

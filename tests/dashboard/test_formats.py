@@ -38,18 +38,26 @@ OTHER_DATES = [
 
 
 class _Text(HTMLParser):
-    """What a reader sees: text outside script and style, and each table's column headings."""
+    """What a reader sees in the page's language: text outside script and style and outside a part in
+    another language (the card preview speaks the card's), and each table's column headings."""
 
-    def __init__(self) -> None:
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+    def __init__(self, language: str | None = None) -> None:
         super().__init__()
+        self.language = language
         self.parts: list[str] = []
         self.tables: list[list[str]] = []
-        self._skip = 0
+        self._skip = 0  # depth inside script, style or another language's part
         self._heading: list[str] | None = None
         self._in_head = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style", "template"):
+        if tag in self.VOID:
+            return
+        lang = dict(attrs).get("lang")
+        foreign = tag != "html" and lang is not None and self.language is not None and lang != self.language
+        if self._skip or tag in ("script", "style", "template") or foreign:
             self._skip += 1
         elif tag == "thead":
             self._in_head = True
@@ -58,7 +66,9 @@ class _Text(HTMLParser):
             self._heading = []
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "template"):
+        if tag in self.VOID:
+            return
+        if self._skip:
             self._skip -= 1
         elif tag == "thead":
             self._in_head = False
@@ -79,7 +89,8 @@ class _Text(HTMLParser):
 
 
 def _read(html: str) -> _Text:
-    parser = _Text()
+    found = re.search(r'<html lang="(\w+)"', html)
+    parser = _Text(found.group(1) if found else None)
     parser.feed(html)
     return parser
 
@@ -123,6 +134,7 @@ def _pages(shop: dict[str, Any]) -> dict[str, str]:
         "messages": f"{program}/messages", "api keys": "/dashboard/api-keys", "staff": "/dashboard/staff",
         "rewards": f"{program}/rewards", "rules": f"{program}/rules", "poster": f"{program}/poster",
         "device log": f"{program}/device-log", "shop": "/dashboard/shop", "profile": "/dashboard/profile",
+        "design": f"{program}/design", "programs": "/dashboard/", "erase": f"/dashboard/members/{shop['member']}/erase",
     }
 
 
@@ -253,3 +265,13 @@ def test_pages_never_say_a_word_twice_in_a_row(client: FlaskClient, shop: dict[s
         for sentence in page.parts:  # one text node: a sentence, a label, a cell
             assert not repeated.search(sentence), f"{name}: {sentence!r}"
     assert "Authorization: Bearer" in pages["new key"].text
+
+
+@pytest.mark.parametrize(("language", "badge"), [("it", "revocata l'8 nov 2026"), ("en", "revoked on 8 Nov 2026")])
+def test_a_date_after_an_article_reads_as_said(client: FlaskClient, shop: dict[str, Any], language: str, badge: str) -> None:
+    _as(client, language)
+    key = db.session.scalar(select(ApiKey))
+    assert key is not None
+    key.revoked_at = MOMENT
+    db.session.commit()
+    assert badge in _page(client, "/dashboard/api-keys").text

@@ -33,7 +33,7 @@ def test_add_a_reward_and_see_it_listed(signed_in: int, client: FlaskClient) -> 
     assert (reward.name, reward.cost, reward.stock, reward.min_tier, reward.valid_days, reward.active) == (
         "Caffè gratis", 100, None, "Gold", 30, True)
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Caffè gratis added" in page and "Un espresso al banco" in page and "no limit" in page
+    assert "Reward added: Caffè gratis" in page and "Un espresso al banco" in page and "no limit" in page
 
 
 def test_bad_reward_fields_are_told_beside_them(signed_in: int, client: FlaskClient) -> None:
