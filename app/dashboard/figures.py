@@ -38,23 +38,23 @@ def _day_charts(f: Figures) -> list[Chart]:
                      ngettext("%(count)s new member in the last %(days)s days.",
                               "%(count)s new members in the last %(days)s days.", f.enrolments, days=f.days,
                               count=grouped(f.enrolments)),
-                     labels, [Series(_("New members"), values("enrolments"))], _("Members"), x_label),
+                     labels, [Series(_("New members"), values("enrolments"))], _("Members"), x_label, grouped),
         column_chart("cards", _("Cards added to and removed from phones per day"),
                      _("In the last %(days)s days: added to a phone %(installed)s, removed %(removed)s.",
                        installed=grouped(f.installed), removed=grouped(f.removed), days=f.days),
                      labels, [Series(_("Added"), values("installed")),
-                              Series(_("Removed"), values("removed"), COLOURS[1])], _("Cards"), x_label),
+                              Series(_("Removed"), values("removed"), COLOURS[1])], _("Cards"), x_label, grouped),
         column_chart("active", _("Active members per day"),
                      ngettext("%(count)s member collected or spent points in the last %(days)s days.",
                               "%(count)s different members collected or spent points in the last %(days)s days.",
                               f.active_members, days=f.days, count=grouped(f.active_members)),
-                     labels, [Series(_("Active members"), values("active"))], _("Members"), x_label),
+                     labels, [Series(_("Active members"), values("active"))], _("Members"), x_label, grouped),
         column_chart("points", _("Points issued and redeemed per day"),
                      _("In the last %(days)s days: points issued %(issued)s, redeemed %(redeemed)s. "
                        "Outstanding now: %(outstanding)s.", issued=grouped(f.points_issued),
                        redeemed=grouped(f.points_redeemed), days=f.days, outstanding=grouped(f.points_outstanding)),
                      labels, [Series(_("Points issued"), values("issued")),
-                              Series(_("Points redeemed"), values("redeemed"), COLOURS[1])], _("Points"), x_label),
+                              Series(_("Points redeemed"), values("redeemed"), COLOURS[1])], _("Points"), x_label, grouped),
     ]
 
 
@@ -62,7 +62,7 @@ def _tier_chart(f: Figures) -> Chart:
     names = [t.name or _("No tier") for t in f.tiers]
     counts = [t.members for t in f.tiers]
     return bar_chart("tiers", _("Members per tier"), _("How many members hold each tier now."),
-                     names, [Series(_("Members"), counts)])
+                     names, [Series(_("Members"), counts)], grouped)
 
 
 def _reward_chart(f: Figures) -> Chart:
@@ -71,14 +71,14 @@ def _reward_chart(f: Figures) -> Chart:
                      _("Per reward: codes members took for their points, and codes used at the till, "
                        "in the last %(days)s days.", days=f.days), names,
                      [Series(_("Redeemed for points"), [r.count for r in f.rewards]),
-                      Series(_("Used at the till"), [r.other for r in f.rewards], COLOURS[1])])
+                      Series(_("Used at the till"), [r.other for r in f.rewards], COLOURS[1])], grouped)
 
 
 def _location_chart(f: Figures) -> Chart:
     names = [loc.name if loc.name is not None else _("No location") for loc in f.locations]
     return bar_chart("locations", _("New members per QR location"),
                      _("Where the members who joined in the last %(days)s days scanned the code.", days=f.days), names,
-                     [Series(_("New members"), [loc.count for loc in f.locations])])
+                     [Series(_("New members"), [loc.count for loc in f.locations])], grouped)
 
 
 def charts(f: Figures) -> dict[str, Chart | list[Chart]]:

@@ -169,7 +169,7 @@ def test_every_dashboard_page_writes_dates_one_way(client: FlaskClient, shop: di
 def test_points_are_grouped_the_language_way(client: FlaskClient, shop: dict[str, Any], language: str) -> None:
     _as(client, language)
     ungrouped = re.compile(r"(?<![\d.,])12345(?![\d.,])")
-    for name in ("member", "till", "members", "home"):
+    for name in ("member", "till", "members", "home", "figures"):
         text = _page(client, _pages(shop)[name]).text
         assert GROUPED[language] in text, name
         assert not ungrouped.search(text), name
