@@ -168,25 +168,27 @@ def _placeholder(slot: int, _: object) -> str:
 
 
 def _stand_in(slot: int, value: object) -> object:
-    """A value every rule accepts, so the shared part's own problems are all that is found
-    (a date for a field holding one, which its dateStyle requires)."""
+    """A value every rule accepts, so the shared part's own problems are all that is found (a
+    date for a field with a dateStyle or timeStyle; a member's own value is checked by value_errors)."""
     if slot in (_SERIAL, _TOKEN):
         return _STAND_IN_SECRET
     if slot == _MESSAGE:
         return "0"
     if slot == _ALT:
         return ""
-    if slot in (_RELEVANT, _EXPIRES) or rules.is_w3c_date(value):
+    dated = isinstance(value, PassField) and bool(value.date_style or value.time_style)
+    if slot in (_RELEVANT, _EXPIRES) or dated:
         return "2000-01-01T00:00:00+00:00"
     return {} if slot == _USER_INFO else 0
 
 
 def _skeleton(spec: StoreCardSpec, fill: Callable[[int, Any], Any]) -> dict[str, Any]:
-    """build_pass_json of ``spec`` with each per-member value replaced by ``fill(slot, value)``."""
+    """build_pass_json of ``spec`` with each per-member value replaced by ``fill(slot, value)`` (for a
+    field, ``fill(slot, field)``)."""
     slots = itertools.count(_FIELDS)  # field values take slots in field_lists order, as in values()
 
     def filled(items: tuple[PassField, ...]) -> tuple[PassField, ...]:
-        return tuple(replace(item, value=fill(next(slots), item.value)) for item in items)
+        return tuple(replace(item, value=fill(next(slots), item)) for item in items)  # fill sees the field
 
     blank = replace(
         spec,
