@@ -73,16 +73,16 @@ def _goal(member: Member, program: Program, sums: Totals, tier: str | None) -> s
         missing = (program.stamps_required or 0) - sums.balance
         if missing <= 0:
             return _("Card full. Reward to give: %(reward)s", reward=stamp_reward_name(program))
-        return ngettext("Next reward: %(reward)s, %(num)s more stamp", "Next reward: %(reward)s, %(num)s more stamps", missing,
-                        reward=stamp_reward_name(program))
+        return ngettext("Next reward: %(reward)s, %(num)s more stamp", "Next reward: %(reward)s, %(num)s more stamps",
+                        missing, reward=stamp_reward_name(program))
     upcoming = next_reward(member, sums.balance, tier)
     if upcoming is None:
         return _("No reward to aim at yet.")
     reward, missing = upcoming
     if missing == 0:
         return _("Reward available now: %(reward)s", reward=reward.name)
-    return _("Next reward: %(reward)s, %(missing)s more %(label)s", missing=grouped(missing), label=program.points_label.lower(),
-             reward=reward.name)
+    return _("Next reward: %(reward)s, %(missing)s more %(label)s", missing=grouped(missing),
+             label=program.points_label.lower(), reward=reward.name)
 
 
 def _affordable(program: Program, balance: int, tier: str | None) -> list[Reward]:

@@ -68,7 +68,8 @@ def _code_text(code: RewardCode, program: Program) -> str:
     if code.expires_at is None:
         return CODE_VALUE.format(code=code.code, reward=code.reward.name)
     day = local_date(code.expires_at, shop_zone(program))  # the day it runs out, in the shop's calendar
-    text = CODE_EXPIRES[program.locale].format(code=code.code, reward=code.reward.name, date=card_date(day, program.locale))
+    text = CODE_EXPIRES[program.locale].format(code=code.code, reward=code.reward.name,
+                                               date=card_date(day, program.locale))
     return elide(text, program.locale)
 
 
