@@ -275,3 +275,14 @@ def test_a_date_after_an_article_reads_as_said(client: FlaskClient, shop: dict[s
     key.revoked_at = MOMENT
     db.session.commit()
     assert badge in _page(client, "/dashboard/api-keys").text
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+def test_public_pages_read_well_too(client: FlaskClient, program: dict[str, Any], language: str) -> None:
+    repeated = re.compile(r"\b([^\W\d]\w*)[\s,;:]+\1\b", re.IGNORECASE)
+    for path in (f"/join/{program['slug']}", f"/join/{program['slug']}/poster"):
+        response = client.get(path, headers={"Accept-Language": language})
+        assert response.status_code == 200, path
+        page = _read(response.get_data(as_text=True))
+        assert not any(repeated.search(part) for part in page.parts), path
+        assert not any(pattern.search(page.text) for pattern in OTHER_DATES), path
