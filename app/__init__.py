@@ -39,11 +39,13 @@ def register_extensions(app: Flask) -> None:
     from app.database import init_database
     from app.enrollment import init_app as init_enrollment
     from app.extensions import csrf
+    from app.formats import init_app as init_formats
     from app.wallet.apple import init_signer
 
     init_database(app)
     csrf.init_app(app)
     init_enrollment(app)
+    init_formats(app)
     init_signer(app)
 
 

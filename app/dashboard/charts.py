@@ -7,7 +7,7 @@ Every text that reaches the SVG is escaped here: location and reward names come 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -18,6 +18,7 @@ WIDTH = 720
 COLUMN_HEIGHT = 260
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 52
 ROW = 30
+Number = Callable[[int], str]  # writes a figure the page language's way (12.345 / 12,345)
 LABEL_WIDTH = 200
 MAX_LABEL = 28
 TICKS = 6
@@ -78,12 +79,12 @@ def _tick_indices(count: int) -> list[int]:
     return sorted({round(i * (count - 1) / (TICKS - 1)) for i in range(TICKS)})
 
 
-def _y_axis(step: int, top: int, plot_h: float, y_label: str) -> list[str]:
+def _y_axis(step: int, top: int, plot_h: float, y_label: str, number: Number) -> list[str]:
     parts = []
     for value in range(0, top + 1, step):
         y = TOP + plot_h - value / top * plot_h
         parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>')
-        parts.append(f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{value}</text>')
+        parts.append(f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{number(value)}</text>')
     middle = TOP + plot_h / 2
     parts.append(f'<text class="axis-label" transform="translate(14 {middle:.1f}) rotate(-90)" '
                  f'text-anchor="middle">{escape(y_label)}</text>')
@@ -91,12 +92,12 @@ def _y_axis(step: int, top: int, plot_h: float, y_label: str) -> list[str]:
 
 
 def column_chart(chart_id: str, title: str, desc: str, labels: Sequence[str], series: Sequence[Series],
-                 y_label: str, x_label: str) -> Chart:
+                 y_label: str, x_label: str, number: Number = str) -> Chart:
     """Columns per day (one per series, side by side), a labelled y axis and a few dated ticks."""
     count = len(labels)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, COLUMN_HEIGHT - TOP - BOTTOM
     step, top = _axis_top([s.values for s in series])
-    parts = [_open(chart_id, title, desc, COLUMN_HEIGHT, "columns"), *_y_axis(step, top, plot_h, y_label)]
+    parts = [_open(chart_id, title, desc, COLUMN_HEIGHT, "columns"), *_y_axis(step, top, plot_h, y_label, number)]
     slot = plot_w / max(count, 1)
     bar = slot * 0.8 / max(len(series), 1)
     for s_index, one in enumerate(series):
@@ -108,7 +109,7 @@ def column_chart(chart_id: str, title: str, desc: str, labels: Sequence[str], se
             parts.append(
                 f'<rect x="{x:.2f}" y="{TOP + plot_h - height:.2f}" width="{max(bar, 0.6):.2f}" '
                 f'height="{height:.2f}" fill="{one.colour}"><title>{escape(labels[i])}: '
-                f'{escape(one.label)} {value}</title></rect>'
+                f'{escape(one.label)} {number(value)}</title></rect>'
             )
     baseline = TOP + plot_h
     parts.append(f'<line class="axis" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{baseline}" y2="{baseline}"/>')
@@ -126,7 +127,8 @@ def _short(label: str) -> str:
     return label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"
 
 
-def bar_chart(chart_id: str, title: str, desc: str, labels: Sequence[str], series: Sequence[Series]) -> Chart:
+def bar_chart(chart_id: str, title: str, desc: str, labels: Sequence[str], series: Sequence[Series],
+              number: Number = str) -> Chart:
     """Horizontal bars, one row per label (a tier, a reward, a location), the value at the end."""
     rows = max(len(labels), 1)
     band = ROW * max(len(series), 1)
@@ -143,9 +145,9 @@ def bar_chart(chart_id: str, title: str, desc: str, labels: Sequence[str], serie
             width = value / top * plot_w
             bar_y = y + s_index * ROW + 4
             parts.append(f'<rect x="{LABEL_WIDTH}" y="{bar_y}" width="{width:.2f}" height="{ROW - 8}" '
-                         f'fill="{one.colour}"><title>{escape(label)}: {escape(one.label)} {value}</title></rect>')
+                         f'fill="{one.colour}"><title>{escape(label)}: {escape(one.label)} {number(value)}</title></rect>')
             parts.append(f'<text class="value" x="{LABEL_WIDTH + width + 6:.2f}" y="{bar_y + ROW / 2:.1f}">'
-                         f'{value}</text>')
+                         f'{number(value)}</text>')
     parts.append(f'<line class="axis" x1="{LABEL_WIDTH}" x2="{LABEL_WIDTH}" y1="{TOP - 4}" y2="{height - 8}"/>')
     parts.append("</svg>")
     return Chart(chart_id, title, desc, Markup("".join(parts)), series, labels)

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from babel.dates import format_skeleton
 from flask import render_template, request
-from flask_babel import format_date, get_locale
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import select
@@ -13,6 +12,7 @@ from sqlalchemy import select
 from app.dashboard import bp, owned_program, owner_required
 from app.dashboard.charts import COLOURS, Chart, Series, bar_chart, column_chart
 from app.extensions import db
+from app.formats import grouped, page_date
 from app.loyalty.figures import PERIODS, Figures, period_days, program_figures
 from app.models import Card, DeviceLog, PushAttempt
 
@@ -22,8 +22,8 @@ MAX_PAGE = 10_000
 
 
 def short_day(day: date) -> str:
-    """'3 nov' in Italian, 'Nov 3' in English: a tick under a column."""
-    return format_skeleton("MMMd", day, locale=str(get_locale()))
+    """'3 nov' in Italian, '3 Nov' in English: a tick under a column, in the pages' date style."""
+    return format_date(day, "d MMM")
 
 
 def _day_charts(f: Figures) -> list[Chart]:
@@ -35,25 +35,26 @@ def _day_charts(f: Figures) -> list[Chart]:
 
     return [
         column_chart("enrolments", _("New members per day"),
-                     ngettext("%(num)s new member in the last %(days)s days.",
-                              "%(num)s new members in the last %(days)s days.", f.enrolments, days=f.days),
-                     labels, [Series(_("New members"), values("enrolments"))], _("Members"), x_label),
+                     ngettext("%(count)s new member in the last %(days)s days.",
+                              "%(count)s new members in the last %(days)s days.", f.enrolments, days=f.days,
+                              count=grouped(f.enrolments)),
+                     labels, [Series(_("New members"), values("enrolments"))], _("Members"), x_label, grouped),
         column_chart("cards", _("Cards added to and removed from phones per day"),
                      _("In the last %(days)s days: added to a phone %(installed)s, removed %(removed)s.",
-                       installed=f.installed, removed=f.removed, days=f.days),
+                       installed=grouped(f.installed), removed=grouped(f.removed), days=f.days),
                      labels, [Series(_("Added"), values("installed")),
-                              Series(_("Removed"), values("removed"), COLOURS[1])], _("Cards"), x_label),
+                              Series(_("Removed"), values("removed"), COLOURS[1])], _("Cards"), x_label, grouped),
         column_chart("active", _("Active members per day"),
-                     ngettext("%(num)s member collected or spent points in the last %(days)s days.",
-                              "%(num)s different members collected or spent points in the last %(days)s days.",
-                              f.active_members, days=f.days),
-                     labels, [Series(_("Active members"), values("active"))], _("Members"), x_label),
+                     ngettext("%(count)s member collected or spent points in the last %(days)s days.",
+                              "%(count)s different members collected or spent points in the last %(days)s days.",
+                              f.active_members, days=f.days, count=grouped(f.active_members)),
+                     labels, [Series(_("Active members"), values("active"))], _("Members"), x_label, grouped),
         column_chart("points", _("Points issued and redeemed per day"),
                      _("In the last %(days)s days: points issued %(issued)s, redeemed %(redeemed)s. "
-                       "Outstanding now: %(outstanding)s.", issued=f.points_issued, redeemed=f.points_redeemed,
-                       days=f.days, outstanding=f.points_outstanding),
+                       "Outstanding now: %(outstanding)s.", issued=grouped(f.points_issued),
+                       redeemed=grouped(f.points_redeemed), days=f.days, outstanding=grouped(f.points_outstanding)),
                      labels, [Series(_("Points issued"), values("issued")),
-                              Series(_("Points redeemed"), values("redeemed"), COLOURS[1])], _("Points"), x_label),
+                              Series(_("Points redeemed"), values("redeemed"), COLOURS[1])], _("Points"), x_label, grouped),
     ]
 
 
@@ -61,7 +62,7 @@ def _tier_chart(f: Figures) -> Chart:
     names = [t.name or _("No tier") for t in f.tiers]
     counts = [t.members for t in f.tiers]
     return bar_chart("tiers", _("Members per tier"), _("How many members hold each tier now."),
-                     names, [Series(_("Members"), counts)])
+                     names, [Series(_("Members"), counts)], grouped)
 
 
 def _reward_chart(f: Figures) -> Chart:
@@ -70,14 +71,14 @@ def _reward_chart(f: Figures) -> Chart:
                      _("Per reward: codes members took for their points, and codes used at the till, "
                        "in the last %(days)s days.", days=f.days), names,
                      [Series(_("Redeemed for points"), [r.count for r in f.rewards]),
-                      Series(_("Used at the till"), [r.other for r in f.rewards], COLOURS[1])])
+                      Series(_("Used at the till"), [r.other for r in f.rewards], COLOURS[1])], grouped)
 
 
 def _location_chart(f: Figures) -> Chart:
     names = [loc.name if loc.name is not None else _("No location") for loc in f.locations]
     return bar_chart("locations", _("New members per QR location"),
                      _("Where the members who joined in the last %(days)s days scanned the code.", days=f.days), names,
-                     [Series(_("New members"), [loc.count for loc in f.locations])])
+                     [Series(_("New members"), [loc.count for loc in f.locations])], grouped)
 
 
 def charts(f: Figures) -> dict[str, Chart | list[Chart]]:
@@ -93,7 +94,7 @@ def figures(program_id: int) -> str:
     data = program_figures(program, days)
     return render_template(
         "dashboard/figures/index.html", program=program, f=data, charts=charts(data), periods=PERIODS,
-        days=days, long_day=lambda d: format_date(d, "medium"),
+        days=days, long_day=page_date,
     )
 
 

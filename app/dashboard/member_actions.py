@@ -17,6 +17,7 @@ from app.dashboard import bp, owner_required
 from app.dashboard.members import merchant_member, render_member
 from app.enrollment.links import card_token, google_save_url
 from app.extensions import db
+from app.formats import grouped
 from app.loyalty.errors import InsufficientPoints, InvalidAmount
 from app.loyalty.ledger import MAX_POINTS_PER_ENTRY, post, totals
 from app.loyalty.privacy import erase_member, export_member
@@ -77,7 +78,7 @@ def adjust_points(member_id: int) -> Response | tuple[str, int]:
     except InsufficientPoints:
         db.session.rollback()
         balance = totals(member.id).balance
-        form.points.errors = [_("The balance is %(balance)d: at most %(balance)d can be taken off.", balance=balance)
+        form.points.errors = [_("The balance is %(balance)s: at most %(balance)s can be taken off.", balance=grouped(balance))
                               if balance > 0 else _("The balance is 0: there are no points to take off.")]
         return render_member(member, 400, adjust_form=form)
     except InvalidAmount:
@@ -86,8 +87,8 @@ def adjust_points(member_id: int) -> Response | tuple[str, int]:
         return render_member(member, 400, adjust_form=form)
     balance = posting.entry.balance_after
     db.session.commit()  # the card's push is queued in this same transaction
-    flash(_("Points adjusted by %(points)+d. The balance is now %(balance)d; the card is being updated.",
-            points=points, balance=balance), "message")
+    flash(_("Points adjusted by %(points)s. The balance is now %(balance)s; the card is being updated.",
+            points=grouped(points, sign=True), balance=grouped(balance)), "message")
     return redirect(url_for("dashboard.member", member_id=member.id), 303)
 
 

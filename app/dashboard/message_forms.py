@@ -130,7 +130,7 @@ def _who(segment: Mapping[str, Any]) -> str:
         return _("Tier %(tier)s", tier=segment.get("tier"))
     if kind == "inactive":
         days = int(segment.get("days") or 0)
-        return ngettext("Not seen for %(num)d day", "Not seen for %(num)d days", days)
+        return ngettext("Not seen for %(num)s day", "Not seen for %(num)s days", days)
     if kind == "birthday_month":
         return _("Birthday this month")
     if kind == "member":

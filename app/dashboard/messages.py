@@ -24,6 +24,7 @@ from app.dashboard.message_forms import (
     read_segment,
 )
 from app.extensions import db
+from app.formats import grouped
 from app.loyalty.errors import InvalidValue
 from app.loyalty.messages import OUTCOMES, count_sent, sent_messages
 from app.loyalty.segments import MAX_MESSAGE, Segment, count_recipients, send_message
@@ -34,7 +35,8 @@ SENT_PAGE = 20
 
 
 def reach_label(count: int) -> str:
-    return ngettext("This message will reach %(num)d member.", "This message will reach %(num)d members.", count)
+    return ngettext("This message will reach %(count)s member.", "This message will reach %(count)s members.", count,
+                    count=grouped(count))
 
 
 def _page(program: Program, form: MessageForm, status: int = 200, **preview: Any) -> tuple[str, int]:
@@ -64,8 +66,9 @@ def _send(program: Program, form: MessageForm, segment: Segment) -> Response | t
         db.session.rollback()
         form.text.errors = [_("Write the message, at most %(max)d characters.", max=MAX_MESSAGE)]
         return _page(program, form, 400)
-    flash(ngettext("Message sent to %(num)d member: the card is being updated.",
-                   "Message sent to %(num)d members: their cards are being updated.", sent.recipients), "message")
+    flash(ngettext("Message sent to %(count)s member: the card is being updated.",
+                   "Message sent to %(count)s members: their cards are being updated.", sent.recipients,
+                   count=grouped(sent.recipients)), "message")
     return redirect(url_for("dashboard.messages", program_id=program.id), 303)
 
 

@@ -76,7 +76,3 @@ def input_number(value: Decimal | int | str | None) -> str:
     return format_decimal(Decimal(str(value)), locale=page_locale(), group_separator=False,
                           decimal_quantization=False)
 
-
-def shown_number(value: Decimal | int | str) -> str:
-    """A number as display text in the page's language: `1.000` in Italian, `1,000` in English."""
-    return format_decimal(Decimal(str(value)), locale=page_locale(), decimal_quantization=False)

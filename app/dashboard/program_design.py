@@ -18,10 +18,10 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.dashboard import bp, owned_program, owner_required
-from app.dashboard.numbers import shown_number
 from app.dashboard.program_forms import DOMAIN_FIELDS, Form, color_form_fields
 from app.dashboard.program_preview import data_url, preview_context
 from app.extensions import db
+from app.formats import grouped
 from app.loyalty.errors import LoyaltyError
 from app.loyalty.programs import update_program
 from app.models import Card, Program
@@ -149,9 +149,9 @@ def _save(program: Program, form: Form) -> bool:
     elif not cards:
         flash(_("Saved. Members' cards will look like this."), "message")
     else:
-        flash(ngettext("Saved. %(cards)s card will update on members' phones in a moment.",
-                       "Saved. %(cards)s cards will update on members' phones in a moment.", cards,
-                       cards=shown_number(cards)), "message")
+        flash(ngettext("Saved. %(count)s card will update on members' phones in a moment.",
+                       "Saved. %(count)s cards will update on members' phones in a moment.", cards,
+                       count=grouped(cards)), "message")
     return True
 
 

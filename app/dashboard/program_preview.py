@@ -8,10 +8,12 @@ import base64
 import json
 import re
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from flask import current_app
 
+from app.formats import card_date, card_number_text
 from app.models import Program
 from app.poster.qr import qr_svg
 from app.wallet.reward_fields import EMPTY, FILLED
@@ -23,7 +25,7 @@ SAMPLE_NAME = "Giulia Bianchi"
 SAMPLE_POINTS = 120
 SAMPLE_STAMPS = 3
 SAMPLE_CARD_NUMBER = "4821 7730 1596"
-SAMPLE_SINCE = "2026-03-14"
+SAMPLE_SINCE = date(2026, 3, 14)
 
 
 def _next_goal(program: Program, lang: str) -> str:
@@ -34,7 +36,8 @@ def _next_goal(program: Program, lang: str) -> str:
     if upcoming is None:
         return TOP_TIER[lang] if program.tiers else NO_TIER[lang]
     return NEXT_TIER[lang].format(
-        points=upcoming.min_points - SAMPLE_POINTS, label=program.points_label.lower(), tier=upcoming.name
+        points=card_number_text(upcoming.min_points - SAMPLE_POINTS, lang), label=program.points_label.lower(),
+        tier=upcoming.name,
     )
 
 
@@ -57,7 +60,9 @@ def preview_context(program: Program, values: Mapping[str, str], images: Mapping
     lang = values.get("locale") if values.get("locale") in LABELS else program.locale
     required = program.stamps_required or 0
     texts = {
-        code: {"labels": LABELS[code], "next": _next_goal(program, code), "tier": _tier(program, code)}
+        # Wallet writes the member-since date in the phone's language: the sample follows the card's.
+        code: {"labels": LABELS[code], "next": _next_goal(program, code), "tier": _tier(program, code),
+               "since": card_date(SAMPLE_SINCE, code)}
         for code in LABELS
     }
     qr = base64.b64encode(qr_svg(SAMPLE_CARD_NUMBER.replace(" ", ""))).decode()
@@ -67,7 +72,7 @@ def preview_context(program: Program, values: Mapping[str, str], images: Mapping
         "texts_json": json.dumps(texts, ensure_ascii=False),
         "name": SAMPLE_NAME,
         "card_number": SAMPLE_CARD_NUMBER,
-        "since": SAMPLE_SINCE,
+        "since": texts[str(lang)]["since"],
         "points": f"{SAMPLE_STAMPS}/{required}" if program.kind == "stamps" else str(SAMPLE_POINTS),
         "stamp_row": FILLED * SAMPLE_STAMPS + EMPTY * max(required - SAMPLE_STAMPS, 0) if program.kind == "stamps" else "",
         "tier": texts[str(lang)]["tier"],

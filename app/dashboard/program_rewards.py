@@ -149,8 +149,8 @@ def _say(outcome: Outcome) -> None:
     flash(_("Rewards saved (added: %(added)d, changed: %(changed)d, removed: %(removed)d).", added=outcome.added,
             changed=outcome.changed, removed=outcome.removed), "message")
     for name in outcome.turned_off:
-        flash(_("%(name)s was turned off rather than removed: codes already issued for it stay valid.", name=name),
-              "message")
+        flash(_("Reward turned off rather than removed, because codes were already issued for it "
+                "(they stay valid): %(name)s.", name=name), "message")
 
 
 @bp.route("/programs/<int:program_id>/rewards", methods=["GET", "POST"])
@@ -188,7 +188,7 @@ def program_reward_edit(program_id: int, reward_id: int) -> ResponseReturnValue:
             form.domain_error(exc)
         else:
             db.session.commit()
-            flash(_("%(name)s saved.", name=reward.name), "message")
+            flash(_("Reward saved: %(name)s", name=reward.name), "message")
             return redirect(url_for("dashboard.program_rewards", program_id=program.id))
     return _render(program, form, "reward_edit.html", reward=_reward(program, reward_id)), 422
 
@@ -202,7 +202,7 @@ def program_reward_active(program_id: int, reward_id: int) -> ResponseReturnValu
     update_reward(reward, {"active": active})
     db.session.commit()
     if active:
-        flash(_("%(name)s can be redeemed again.", name=reward.name), "message")
+        flash(_("Reward offered again: %(name)s", name=reward.name), "message")
     else:
-        flash(_("%(name)s can no longer be redeemed; codes already issued stay valid.", name=reward.name), "message")
+        flash(_("Reward withdrawn: %(name)s. Codes already issued stay valid.", name=reward.name), "message")
     return redirect(url_for("dashboard.program_rewards", program_id=program.id))

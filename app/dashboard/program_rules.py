@@ -12,9 +12,10 @@ from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from app.dashboard import bp, owned_program, owner_required
-from app.dashboard.numbers import input_number, shown_number
+from app.dashboard.numbers import input_number
 from app.dashboard.program_forms import BLANK_ROWS, MORE_ROWS, Form, row_count, wants_more_rows
 from app.extensions import db
+from app.formats import grouped
 from app.loyalty.errors import LoyaltyError
 from app.loyalty.programs import CARD_FIELDS, update_program
 from app.loyalty.tiers import MAX_TIERS
@@ -134,9 +135,9 @@ def program_rules(program_id: int) -> ResponseReturnValue:
     cards = db.session.scalar(select(func.count(Card.id)).where(Card.program_id == program.id)) or 0
     db.session.commit()
     if cards and any(name in CARD_FIELDS for name in changes):
-        flash(ngettext("Rules saved. %(cards)s card will update on members' phones in a moment.",
-                       "Rules saved. %(cards)s cards will update on members' phones in a moment.", cards,
-                       cards=shown_number(cards)), "message")
+        flash(ngettext("Rules saved. %(count)s card will update on members' phones in a moment.",
+                       "Rules saved. %(count)s cards will update on members' phones in a moment.", cards,
+                       count=grouped(cards)), "message")
     else:
         flash(_("Rules saved.") if changes else _("Nothing to save: the rules are as they were."), "message")
     return redirect(url_for("dashboard.program_rules", program_id=program.id))

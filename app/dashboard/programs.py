@@ -84,7 +84,7 @@ def program_new() -> ResponseReturnValue:
                 form.domain_error(exc, DOMAIN_FIELDS)
             else:
                 db.session.commit()
-                flash(_("%(name)s is ready. Now give its card your logo and colours.", name=program.name), "message")
+                flash(_("Program created: %(name)s. Now give its card your logo and colours.", name=program.name), "message")
                 return redirect(url_for("dashboard.program_design", program_id=program.id))
     status = 422 if form.errors else 200
     return render_template("dashboard/programs/new.html", form=form, points_labels=POINTS_LABELS), status

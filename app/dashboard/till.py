@@ -20,7 +20,7 @@ from app.dashboard.till_actions import Done, code_used, points_added, purchase_a
     stamps_redeemed
 from app.dashboard.till_view import card_view, entry_kinds, find_card, refusal, served_today
 from app.extensions import db
-from app.loyalty.enrollment import is_card_number
+from app.loyalty.enrollment import CARD_DIGITS, is_card_number
 from app.loyalty.errors import IdempotencyKeyReused, LoyaltyError
 from app.loyalty.stamps import stamp_reward_name
 from app.models import Card, Program
@@ -52,8 +52,11 @@ def till(program_id: int) -> str | Response | tuple[str, int]:
 def _not_found(number: str) -> str:
     if not number:
         return _("Type the card number, or scan the card's QR code.")
-    if not is_card_number(number):
+    if not (number.isdigit() and len(number) == CARD_DIGITS):
         return _("%(number)s is not a card number: a card number has 13 digits. Check what was typed.",
+                 number=number)
+    if not is_card_number(number):  # 13 digits, but the check digit says one of them was mistyped
+        return _("%(number)s is not a card number: the last digit does not match the others. Check the number.",
                  number=number)
     return _("No card of this shop has the number %(number)s.", number=number)
 
@@ -79,7 +82,7 @@ def _open(program: Program, card: Card) -> Response:
     """The card's page at its program's till; a card of the merchant's other program moves the
     till there (which becomes the chosen program) and says so."""
     if card.program_id != program.id:
-        flash(_("This card belongs to %(program)s: the till has switched to it.", program=card.program.name),
+        flash(_("This card belongs to another program, so the till has switched to it: %(program)s.", program=card.program.name),
               "message")
     return redirect(url_for("dashboard.till_card", program_id=card.program_id, card_number=card.card_number))
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.dashboard import till_input as read
 from app.dashboard.till_input import TillInputError
 from app.extensions import db
+from app.formats import grouped
 from app.loyalty.errors import InvalidAmount
 from app.loyalty.ledger import Posting, current_tier, earn_amount, post, totals
 from app.loyalty.rewards import Redemption, redeem_reward, use_code
@@ -31,15 +32,15 @@ class Done(TypedDict, total=False):
 def _standing(card: Card, balance: int, tier: str | None) -> str:
     program = card.program
     if program.kind == "stamps" and program.stamps_required:
-        return _("%(have)s of %(need)s stamps", have=balance, need=program.stamps_required)
+        return _("%(have)s of %(need)s stamps", have=grouped(balance), need=program.stamps_required)
     if tier:
-        return _("Balance %(balance)s · %(tier)s", balance=balance, tier=tier)
-    return _("Balance %(balance)s", balance=balance)
+        return _("Balance %(balance)s · %(tier)s", balance=grouped(balance), tier=tier)
+    return _("Balance %(balance)s", balance=grouped(balance))
 
 
 def _earned(card: Card, posting: Posting, detail: str | None = None) -> Done:
     entry, program = posting.entry, card.program
-    title = _("+%(points)s %(label)s for %(name)s", points=entry.points, label=program.points_label.lower(),
+    title = _("+%(points)s %(label)s for %(name)s", points=grouped(entry.points), label=program.points_label.lower(),
               name=card.member.name)
     standing = _standing(card, entry.balance_after, entry.tier_after)
     return Done(title=title, detail=f"{detail} · {standing}" if detail else standing, card=card.card_number,

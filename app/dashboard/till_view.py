@@ -10,6 +10,7 @@ from flask_babel import ngettext
 from sqlalchemy import select
 
 from app.extensions import db
+from app.formats import grouped
 from app.loyalty.ledger import Totals, totals
 from app.loyalty.rewards import next_reward, open_codes, rewards_of, tier_allows
 from app.loyalty.stamps import is_stamp_card, stamp_reward_name
@@ -71,17 +72,17 @@ def _goal(member: Member, program: Program, sums: Totals, tier: str | None) -> s
     if is_stamp_card(program):
         missing = (program.stamps_required or 0) - sums.balance
         if missing <= 0:
-            return _("Card full: %(reward)s can be given.", reward=stamp_reward_name(program))
-        return ngettext("%(num)s more stamp for %(reward)s", "%(num)s more stamps for %(reward)s", missing,
-                        reward=stamp_reward_name(program))
+            return _("Card full. Reward to give: %(reward)s", reward=stamp_reward_name(program))
+        return ngettext("Next reward: %(reward)s, %(num)s more stamp", "Next reward: %(reward)s, %(num)s more stamps",
+                        missing, reward=stamp_reward_name(program))
     upcoming = next_reward(member, sums.balance, tier)
     if upcoming is None:
         return _("No reward to aim at yet.")
     reward, missing = upcoming
     if missing == 0:
-        return _("Can redeem %(reward)s now.", reward=reward.name)
-    return _("%(missing)s more %(label)s for %(reward)s", missing=missing, label=program.points_label.lower(),
-             reward=reward.name)
+        return _("Reward available now: %(reward)s", reward=reward.name)
+    return _("Next reward: %(reward)s, %(missing)s more %(label)s", missing=grouped(missing),
+             label=program.points_label.lower(), reward=reward.name)
 
 
 def _affordable(program: Program, balance: int, tier: str | None) -> list[Reward]:

@@ -49,6 +49,9 @@ def luhn_digit(digits: str) -> str:
     return str((10 - total % 10) % 10)
 
 
+CARD_DIGITS = 13
+
+
 def new_card_number() -> str:
     """13 digits, the last a Luhn check digit so a mistyped number is caught at the till."""
     body = str(secrets.randbelow(9 * 10**11) + 10**11)
@@ -56,7 +59,7 @@ def new_card_number() -> str:
 
 
 def is_card_number(text: str) -> bool:
-    return text.isdigit() and len(text) == 13 and luhn_digit(text[:-1]) == text[-1]
+    return text.isdigit() and len(text) == CARD_DIGITS and luhn_digit(text[:-1]) == text[-1]
 
 
 def _unique(column: object, make: object) -> str:

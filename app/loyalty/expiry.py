@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.formats import card_date, card_number_text, elide
 from app.loyalty.days import day_start, local_date, shop_zone
 from app.loyalty.ledger import totals
 from app.models import LedgerEntry, Member, Program
@@ -114,5 +115,6 @@ def upcoming_expiry(member: Member, today: date, balance: int | None = None) -> 
 
 
 def warning_text(program: Program, expiry: Expiry) -> str:
-    return WARNING[program.locale].format(points=expiry.points, label=program.points_label.lower(),
-                                          date=expiry.on.strftime("%d/%m/%Y"))
+    text = WARNING[program.locale].format(points=card_number_text(expiry.points, program.locale),
+                                          label=program.points_label.lower(), date=card_date(expiry.on, program.locale))
+    return elide(text, program.locale)

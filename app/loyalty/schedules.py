@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, extract, func, or_, se
 
 from app.events import emit
 from app.extensions import db
+from app.formats import card_date
 from app.loyalty import expiry as ex
 from app.loyalty.batches import SelectIds, each_batch
 from app.loyalty.code_expiry import expire_codes
@@ -216,7 +217,7 @@ def _expire_fixed(program: Program, now: datetime, today: date) -> int:
         member = db.session.get_one(Member, member_id)
         points = ex.fixed_points(member, totals(member.id).balance, period)
         return _post_once(member, -points, kind="expire",
-                          reason=f"Points earned before {period.strftime('%d/%m/%Y')} expired",
+                          reason=f"Points earned before {card_date(period, 'en')} expired",  # reasons are kept in English
                           key=f"expire:{member.id}:{period.isoformat()}", now=now)
 
     return each_batch(_candidates(program.id, [Member.created_at < start], before=start), expire)

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 
-from app.loyalty.days import local_date, shop_zone
+from app.formats import card_date_value, card_number_text
+from app.loyalty.days import shop_zone
 from app.loyalty.ledger import Totals, current_tier, tier_rules, totals
 from app.loyalty.tiers import next_tier
 from app.models import Card, Member, Program
@@ -62,7 +63,8 @@ def card_state(card: Card, sums: Totals | None = None) -> CardState:
     upcoming = next_tier(sums.earned, rules)
     lang = program.locale
     if upcoming:
-        goal = NEXT_TIER[lang].format(points=upcoming.min_points - sums.earned, label=program.points_label.lower(), tier=upcoming.name)
+        goal = NEXT_TIER[lang].format(points=card_number_text(upcoming.min_points - sums.earned, lang),
+                                      label=program.points_label.lower(), tier=upcoming.name)
     else:
         goal = TOP_TIER[lang] if rules else NO_TIER[lang]
     goal = reward_goal(card, sums.balance, held) or goal  # a reward to aim at beats the next tier
@@ -87,13 +89,31 @@ def _back_fields(card: Card) -> tuple[PassField, ...]:
     fields.extend(code_fields(card))
     fields.extend(expiry_fields(card))
     fields.append(PassField("card_number_back", "card_number", card.card_number))
-    fields.append(PassField("since", "since", local_date(card.member.created_at, shop_zone(program)).isoformat()))
+    fields.append(member_since(card))
     if program.terms:
         fields.append(PassField("terms", "terms", program.terms))
     if program.contact:
         fields.append(PassField("contact", "contact", program.contact))
     fields.append(PassField("referral", "referral", referral_url(card.member)))
     return tuple(fields)
+
+
+def member_since(card: Card) -> PassField:
+    """A date Wallet writes in the phone's language ("8 nov 2026", "Nov 8, 2026"), on the shop's day."""
+    joined = card_date_value(card.member.created_at, shop_zone(card.program))
+    return PassField("since", "since", joined, date_style="PKDateStyleMedium", time_style="PKDateStyleNone",
+                     ignores_time_zone=True)
+
+
+def description(program: Program) -> str:
+    """"Rossi Club · Caffè Rossi", or one name when the other adds nothing ("Caffè Rossi" twice,
+    or "Caffè Rossi Club" by "Caffè Rossi")."""
+    name, organization = program.name.strip(), (program.organization_name or "").strip()
+    if not organization or organization.casefold() in name.casefold():
+        return name
+    if name.casefold() in organization.casefold():
+        return organization
+    return f"{name} · {organization}"
 
 
 def referral_url(member: Member) -> str:
@@ -133,7 +153,7 @@ def card_spec(card: Card, state: CardState | None = None) -> StoreCardSpec:
         authentication_token=card.auth_token,
         web_service_url=config["PUBLIC_URL"] + "/passkit",
         organization_name=program.organization_name,
-        description=f"{program.name} · {program.organization_name}",
+        description=description(program),
         logo_text=program.name,
         background_color=_color(program, state.tier, "background"),
         foreground_color=_color(program, state.tier, "foreground"),
@@ -141,7 +161,8 @@ def card_spec(card: Card, state: CardState | None = None) -> StoreCardSpec:
         barcode_message=card.card_number,
         barcode_alt_text=card.card_number,
         header_fields=stamp_header(card, state.balance)
-        or (PassField("points", program.points_label, state.balance, change_message=changes["points"]),),
+        or (PassField("points", program.points_label, state.balance, change_message=changes["points"],
+                      number_style="PKNumberStyleDecimal"),),
         primary_fields=stamp_row(card, state.balance),
         secondary_fields=(
             PassField("member", "member", card.member.name),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from app.formats import card_date, card_number_text, elide
 from app.loyalty.days import local_date, shop_zone
 from app.loyalty.rewards import next_reward, open_codes
 from app.loyalty.stamps import is_stamp_card, stamp_reward_name
@@ -40,7 +41,8 @@ def reward_goal(card: Card, balance: int, tier: str | None) -> str | None:
     reward, missing = upcoming
     if missing == 0:
         return REWARD_READY[lang].format(reward=reward.name)
-    return NEXT_REWARD[lang].format(points=missing, label=program.points_label.lower(), reward=reward.name)
+    return NEXT_REWARD[lang].format(points=card_number_text(missing, lang), label=program.points_label.lower(),
+                                    reward=reward.name)
 
 
 def stamp_header(card: Card, balance: int) -> tuple[PassField, ...] | None:
@@ -66,7 +68,9 @@ def _code_text(code: RewardCode, program: Program) -> str:
     if code.expires_at is None:
         return CODE_VALUE.format(code=code.code, reward=code.reward.name)
     day = local_date(code.expires_at, shop_zone(program))  # the day it runs out, in the shop's calendar
-    return CODE_EXPIRES[program.locale].format(code=code.code, reward=code.reward.name, date=day.isoformat())
+    text = CODE_EXPIRES[program.locale].format(code=code.code, reward=code.reward.name,
+                                               date=card_date(day, program.locale))
+    return elide(text, program.locale)
 
 
 def code_fields(card: Card, now: datetime | None = None) -> tuple[PassField, ...]:

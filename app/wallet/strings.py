@@ -4,14 +4,14 @@ from __future__ import annotations
 
 LABELS: dict[str, dict[str, str]] = {
     "it": {
-        "member": "Socio",
+        "member": "Cliente",
         "tier": "Livello",
         "next": "Prossimo traguardo",
         "card_number": "N. carta",
         "terms": "Condizioni",
         "contact": "Contatti",
         "message": "Messaggio",
-        "since": "Socio dal",
+        "since": "Cliente dal",
         "referral": "Invita un amico",
         "stamps": "Timbri",
         "stamp_card": "La tua carta",
@@ -34,19 +34,21 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 POINTS_CHANGED = {"it": "Ora hai %@ {label}", "en": "You now have %@ {label}"}
-TIER_CHANGED = {"it": "Benvenuto nel livello %@", "en": "Welcome to %@"}
+TIER_CHANGED = {"it": "Nuovo livello: %@", "en": "Welcome to %@"}
 MESSAGE_CHANGED = "%@"
-NEXT_TIER = {"it": "{points} {label} per {tier}", "en": "{points} {label} to {tier}"}
+# A tier's or a reward's name is the merchant's own words ("Una colazione omaggio"): it opens the
+# text or follows a colon, so its capital letter and gender never break the sentence.
+NEXT_TIER = {"it": "{tier}: mancano {points} {label}", "en": "{tier}: {points} {label} to go"}
 TOP_TIER = {"it": "Livello massimo raggiunto", "en": "Top tier reached"}
 NO_TIER = {"it": "—", "en": "—"}
-NEXT_REWARD = {"it": "{points} {label} per {reward}", "en": "{points} {label} to {reward}"}
+NEXT_REWARD = {"it": "{reward}: mancano {points} {label}", "en": "{reward}: {points} {label} to go"}
 REWARD_READY = {"it": "Premio disponibile: {reward}", "en": "Reward available: {reward}"}
-STAMPS_TO_GO = {"it": "{count} timbri per {reward}", "en": "{count} stamps to {reward}"}
-ONE_STAMP_TO_GO = {"it": "Ancora 1 timbro per {reward}", "en": "1 stamp to {reward}"}
-STAMPS_FULL = {"it": "Carta completa: {reward} ti aspetta", "en": "Card full: {reward} is ready"}
+STAMPS_TO_GO = {"it": "{reward}: mancano {count} timbri", "en": "{reward}: {count} stamps to go"}
+ONE_STAMP_TO_GO = {"it": "{reward}: manca 1 timbro", "en": "{reward}: 1 stamp to go"}
+STAMPS_FULL = {"it": "Carta completa. Il tuo premio: {reward}", "en": "Card full. Your reward: {reward}"}
 STAMPS_CHANGED = {"it": "Timbri: %@", "en": "Stamps: %@"}
 CODE_VALUE = "{code} · {reward}"
-CODE_EXPIRES = {"it": "{code} · {reward} (fino al {date})", "en": "{code} · {reward} (until {date})"}
+CODE_EXPIRES = {"it": "{code} · {reward} (valido fino al {date})", "en": "{code} · {reward} (until {date})"}
 
 
 def change_messages(locale: str, points_label: str) -> dict[str, str]:

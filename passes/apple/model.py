@@ -24,11 +24,14 @@ class WalletField(Field):  # type: ignore[misc]
         super().__init__(item.key, item.value, item.label)
         self.changeMessage = item.change_message
         self.textAlignment = item.text_alignment
+        self.styles = {"dateStyle": item.date_style, "timeStyle": item.time_style, "numberStyle": item.number_style,
+                       "ignoresTimeZone": item.ignores_time_zone}
 
     def json_dict(self) -> dict[str, Any]:
         data = {"key": self.key, "value": self.value}
         optional = (("label", self.label), ("changeMessage", self.changeMessage), ("textAlignment", self.textAlignment))
         data.update((key, value) for key, value in optional if value)
+        data.update((key, value) for key, value in self.styles.items() if value)
         return data
 
 

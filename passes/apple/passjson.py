@@ -40,6 +40,12 @@ class PassField:
     # whose every translation does.
     change_message: str | None = None
     text_alignment: str | None = None  # PKTextAlignmentLeft, ...Right, ...Center, ...Natural
+    # Wallet writes the value itself in the phone's language: a W3C date-time with dateStyle /
+    # timeStyle (PKDateStyleMedium, ...None), a number with numberStyle (PKNumberStyleDecimal groups it).
+    date_style: str | None = None
+    time_style: str | None = None
+    number_style: str | None = None
+    ignores_time_zone: bool = False  # a day stays the issuer's day on a phone in another zone
 
 
 @dataclass(frozen=True)
@@ -137,7 +143,13 @@ def _field_json(item: PassField) -> dict[str, Any]:
         data["changeMessage"] = item.change_message
     if item.text_alignment:
         data["textAlignment"] = item.text_alignment
+    data.update((key, value) for key, value in _styles(item) if value)
     return data
+
+
+def _styles(item: PassField) -> tuple[tuple[str, str | None], ...]:
+    return (("dateStyle", item.date_style), ("timeStyle", item.time_style), ("numberStyle", item.number_style),
+            ("ignoresTimeZone", item.ignores_time_zone))
 
 
 def spec_errors(spec: StoreCardSpec) -> list[str]:

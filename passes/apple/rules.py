@@ -24,6 +24,8 @@ BOOLEANS = ("sharingProhibited", "voided", "suppressStripShine")
 BARCODE_FORMATS = ("PKBarcodeFormatQR", "PKBarcodeFormatPDF417", "PKBarcodeFormatAztec", "PKBarcodeFormatCode128")
 LEGACY_BARCODE_FORMATS = BARCODE_FORMATS[:3]  # iOS 8 and older, the only readers of "barcode"
 ALIGNMENTS = ("PKTextAlignmentLeft", "PKTextAlignmentCenter", "PKTextAlignmentRight", "PKTextAlignmentNatural")
+DATE_STYLES = ("PKDateStyleNone", "PKDateStyleShort", "PKDateStyleMedium", "PKDateStyleLong", "PKDateStyleFull")
+NUMBER_STYLES = ("PKNumberStyleDecimal", "PKNumberStylePercent", "PKNumberStyleScientific", "PKNumberStyleSpellOut")
 MIN_SECRET_LENGTH = 16
 
 Tables = Mapping[str, Mapping[str, str]]
@@ -175,8 +177,21 @@ def _field_options(field: Mapping[str, Any], name: str, tables: Tables, errors: 
     alignment = field.get("textAlignment")
     if alignment is not None and alignment not in ALIGNMENTS:
         errors.append(f"{name} textAlignment {alignment!r} is not one of {', '.join(ALIGNMENTS)}")
-    if ("dateStyle" in field or "timeStyle" in field) and not is_w3c_date(field.get("value")):
-        errors.append(f"{name} has a dateStyle but its value {field.get('value')!r} is not a W3C date with an offset")
+    for key, allowed in (("dateStyle", DATE_STYLES), ("timeStyle", DATE_STYLES), ("numberStyle", NUMBER_STYLES)):
+        if key in field and field[key] not in allowed:
+            errors.append(f"{name} {key} {field[key]!r} is not one of {', '.join(allowed)}")
+    if "ignoresTimeZone" in field and not isinstance(field["ignoresTimeZone"], bool):
+        errors.append(f"{name} ignoresTimeZone must be true or false")
+    styled_value_problems(name, "dateStyle" in field or "timeStyle" in field, "numberStyle" in field,
+                          field.get("value"), errors)
+
+
+def styled_value_problems(name: str, dated: bool, numbered: bool, value: object, errors: Errors) -> None:
+    """Wallet formats a styled value itself, so it must be what the style formats."""
+    if dated and not is_w3c_date(value):
+        errors.append(f"{name} has a dateStyle but its value {value!r} is not a W3C date with an offset")
+    if numbered and type(value) not in (int, float):
+        errors.append(f"{name} has a numberStyle but its value {value!r} is not a number")
 
 
 def _name(key: object, list_name: str, index: int) -> str:

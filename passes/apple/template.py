@@ -80,6 +80,10 @@ def value_errors(spec: StoreCardSpec) -> list[str]:
     rules.token_problems(spec.authentication_token or None, errors)
     rules.message_problems("barcodes[0]", spec.barcode_message, BARCODE_ENCODING, errors)
     rules.message_problems("barcode", spec.barcode_message, BARCODE_ENCODING, errors)
+    for item in _all_fields(spec):
+        if item.date_style or item.time_style or item.number_style:
+            rules.styled_value_problems(f"field {item.key!r}", bool(item.date_style or item.time_style),
+                                        bool(item.number_style), item.value, errors)
     return errors
 
 
@@ -106,7 +110,8 @@ def template_for(spec: StoreCardSpec, tables: Tables, *, allow_http: bool) -> Te
     if type(spec.sharing_prohibited) is not bool or type(spec.voided) is not bool:
         return None
     counts = tuple(map(len, (spec.header_fields, spec.primary_fields, spec.secondary_fields, spec.auxiliary_fields)))
-    shapes = (counts, *[(item.key, item.label, item.change_message, item.text_alignment) for item in _all_fields(spec)])
+    shapes = (counts, *[(item.key, item.label, item.change_message, item.text_alignment, item.date_style,
+                         item.time_style, item.number_style, item.ignores_time_zone) for item in _all_fields(spec)])
     shared = (
         spec.pass_type_identifier, spec.team_identifier, spec.web_service_url, spec.organization_name,
         spec.description, spec.logo_text, spec.background_color, spec.foreground_color, spec.label_color,
@@ -162,25 +167,28 @@ def _placeholder(slot: int, _: object) -> str:
     return f"\x00{slot}\x00"
 
 
-def _stand_in(slot: int, _: object) -> object:
-    """A value every rule accepts, so the shared part's own problems are all that is found."""
+def _stand_in(slot: int, value: object) -> object:
+    """A value every rule accepts, so the shared part's own problems are all that is found (a
+    date for a field with a dateStyle or timeStyle; a member's own value is checked by value_errors)."""
     if slot in (_SERIAL, _TOKEN):
         return _STAND_IN_SECRET
     if slot == _MESSAGE:
         return "0"
     if slot == _ALT:
         return ""
-    if slot in (_RELEVANT, _EXPIRES):
+    dated = isinstance(value, PassField) and bool(value.date_style or value.time_style)
+    if slot in (_RELEVANT, _EXPIRES) or dated:
         return "2000-01-01T00:00:00+00:00"
     return {} if slot == _USER_INFO else 0
 
 
 def _skeleton(spec: StoreCardSpec, fill: Callable[[int, Any], Any]) -> dict[str, Any]:
-    """build_pass_json of ``spec`` with each per-member value replaced by ``fill(slot, value)``."""
+    """build_pass_json of ``spec`` with each per-member value replaced by ``fill(slot, value)`` (for a
+    field, ``fill(slot, field)``)."""
     slots = itertools.count(_FIELDS)  # field values take slots in field_lists order, as in values()
 
     def filled(items: tuple[PassField, ...]) -> tuple[PassField, ...]:
-        return tuple(replace(item, value=fill(next(slots), item.value)) for item in items)
+        return tuple(replace(item, value=fill(next(slots), item)) for item in items)  # fill sees the field
 
     blank = replace(
         spec,

@@ -26,7 +26,7 @@ def cashier(owner: Api, runner: FlaskCliRunner, client: FlaskClient) -> Api:
 @pytest.fixture
 def coffee(owner: Api, program: dict[str, Any]) -> dict[str, Any]:
     response = owner.post(f"/programs/{program['id']}/rewards",
-                          {"name": "un caffè omaggio", "description": "Espresso o cappuccino", "cost": 100, "stock": 2,
+                          {"name": "Un caffè omaggio", "description": "Espresso o cappuccino", "cost": 100, "stock": 2,
                            "valid_days": 30})
     assert response.status_code == 201, response.get_json()
     return dict(response.get_json())
@@ -52,7 +52,7 @@ def test_the_catalogue(owner: Api, cashier: Api, program: dict[str, Any], coffee
     gold = owner.post(f"/programs/{program['id']}/rewards", {"name": "Cena", "cost": 800, "min_tier": "Gold"})
     assert gold.status_code == 201
     listed = cashier.get(f"/programs/{program['id']}/rewards").get_json()["items"]
-    assert [r["name"] for r in listed] == ["un caffè omaggio", "Cena"]
+    assert [r["name"] for r in listed] == ["Un caffè omaggio", "Cena"]
     patched = owner.patch(f"/rewards/{coffee['id']}", {"stock": None, "description": "Solo al banco"})
     assert patched.status_code == 200
     assert (patched.get_json()["stock"], patched.get_json()["description"]) == (None, "Solo al banco")
@@ -89,7 +89,7 @@ def test_redeem_then_use_the_code_at_the_till(owner: Api, cashier: Api, member: 
     body = response.get_json()
     assert body["balance"] == 150 and body["reward"]["stock"] == 1
     code = body["code"]
-    assert code["status"] == "issued" and code["reward"] == "un caffè omaggio" and code["expires_at"]
+    assert code["status"] == "issued" and code["reward"] == "Un caffè omaggio" and code["expires_at"]
     typed = code["code"].lower().replace("-", "")
     used = cashier.post("/rewards/redeem-code", {"code": typed})
     assert used.status_code == 200, used.get_json()
@@ -148,17 +148,17 @@ def test_a_retry_with_the_same_key_gets_the_same_code(owner: Api, member: dict[s
 
 def test_the_card_shows_the_next_reward_and_the_codes(client: FlaskClient, owner: Api, program: dict[str, Any],
                                                        member: dict[str, Any]) -> None:
-    assert _pass(client, member)["auxiliaryFields"][0]["value"] == "1000 punti per Gold"  # no catalogue yet
-    owner.post(f"/programs/{program['id']}/rewards", {"name": "un caffè omaggio", "cost": 200})
+    assert _pass(client, member)["auxiliaryFields"][0]["value"] == "Gold: mancano 1.000 punti"  # no catalogue yet
+    owner.post(f"/programs/{program['id']}/rewards", {"name": "Un caffè omaggio", "cost": 200})
     _earn(owner, member, 80)
     card = _pass(client, member)
-    assert card["auxiliaryFields"][0]["value"] == "120 punti per un caffè omaggio"
+    assert card["auxiliaryFields"][0]["value"] == "Un caffè omaggio: mancano 120 punti"
     _earn(owner, member, 520)
     reward_id = owner.get(f"/programs/{program['id']}/rewards").get_json()["items"][0]["id"]
     codes = [_redeem(owner, member, {"id": reward_id}).get_json()["code"]["code"] for _ in range(3)]
     back = _pass(client, member)["backFields"]
     shown = [f["value"] for f in back if f["key"].startswith("reward_code_")]
-    assert shown == [f"{c} · un caffè omaggio" for c in reversed(codes)]
+    assert shown == [f"{c} · Un caffè omaggio" for c in reversed(codes)]
     assert {f["label"] for f in back if f["key"].startswith("reward_code_")} == {"reward_code"}
     owner.post("/rewards/redeem-code", {"code": codes[-1]})
     back = _pass(client, member)["backFields"]
@@ -167,11 +167,11 @@ def test_the_card_shows_the_next_reward_and_the_codes(client: FlaskClient, owner
 
 def test_the_english_card_speaks_english(client: FlaskClient, owner: Api) -> None:
     program = owner.post("/programs", {"name": "Corner Café", "locale": "en"}).get_json()
-    owner.post(f"/programs/{program['id']}/rewards", {"name": "a free coffee", "cost": 150})
+    owner.post(f"/programs/{program['id']}/rewards", {"name": "A free coffee", "cost": 150})
     member = owner.post(f"/programs/{program['id']}/members",
                         {"name": "Ann Lee", "email": "ann@example.com", "consent": {"terms": True}}).get_json()
     _earn(owner, member, 30)
-    assert _pass(client, member)["auxiliaryFields"][0]["value"] == "120 points to a free coffee"
+    assert _pass(client, member)["auxiliaryFields"][0]["value"] == "A free coffee: 120 points to go"
 
 
 def test_a_stamp_card_end_to_end(client: FlaskClient, owner: Api, cashier: Api) -> None:
@@ -190,7 +190,7 @@ def test_a_stamp_card_end_to_end(client: FlaskClient, owner: Api, cashier: Api) 
     assert (early.status_code, early.get_json()["error"]["code"]) == (409, "card_not_full")
     for _ in range(5):
         _earn(cashier, member, 1)
-    assert _pass(client, member)["auxiliaryFields"][0]["value"] == "Carta completa: Taglio omaggio ti aspetta"
+    assert _pass(client, member)["auxiliaryFields"][0]["value"] == "Carta completa. Il tuo premio: Taglio omaggio"
     redeemed = cashier.post(f"/members/{member['id']}/stamps/redeem", json={"idempotency_key": "barber-1"})
     assert redeemed.status_code == 201, redeemed.get_json()
     assert redeemed.get_json()["balance"] == 0 and redeemed.get_json()["reward"]["cost"] == 8

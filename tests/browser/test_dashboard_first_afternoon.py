@@ -109,7 +109,7 @@ def test_a_new_shop_serves_its_first_customer(app: Flask, live_server: LiveServe
 
     owner.goto(f"{base}/dashboard/programs/{program_id}/figures")
     _look(owner, artifacts, "7-figures-before")
-    assert _headline(owner, "Nuovi iscritti") == "0"
+    assert _headline(owner, "Nuovi clienti") == "0"
 
     # A customer scans the poster with a phone and joins.
     phone = new_page(viewport=PHONE, is_mobile=True, has_touch=True, **ITALIAN)
@@ -172,7 +172,7 @@ def test_a_new_shop_serves_its_first_customer(app: Flask, live_server: LiveServe
 
     # The figures have moved.
     owner.goto(f"{base}/dashboard/programs/{program_id}/figures")
-    assert _headline(owner, "Nuovi iscritti") == "1"
+    assert _headline(owner, "Nuovi clienti") == "1"
     assert _headline(owner, "Clienti attivi") == "1"
     issued = owner.locator("dl.headline.small div", has=owner.locator("dt:text-is('Punti assegnati')")).locator("dd")
     assert issued.inner_text() == "12"

@@ -45,18 +45,18 @@ def test_find_a_member_adjust_points_and_message_a_tier(page: Page, live_server:
 
     page.click("#members-table a:has-text('Giulia Bianchi')")
     page.wait_for_url(f"**/dashboard/members/{giulia['id']}")
-    assert page.locator("#balance").inner_text() == "1500"
+    assert page.locator("#balance").inner_text() == "1,500"
     page.fill("#points", "-2000")
     page.fill("#reason", "Broken cup")
     page.click("#adjust-form button[type=submit]")
-    assert page.locator("#points-error").inner_text().startswith("The balance is 1500")
+    assert page.locator("#points-error").inner_text().startswith("The balance is 1,500")
     assert page.locator("#points").get_attribute("aria-invalid") == "true"
     keep(page, artifacts / "dashboard-members-adjust-error.png")
     assert_accessible(page)
     page.fill("#points", "-200")
     page.click("#adjust-form button[type=submit]")
     page.wait_for_url(f"**/dashboard/members/{giulia['id']}")
-    assert page.locator("#balance").inner_text() == "1300"
+    assert page.locator("#balance").inner_text() == "1,300"
     assert "Broken cup" in page.locator("#ledger").inner_text()
     keep(page, artifacts / "dashboard-members-member.png")
     assert_accessible(page)

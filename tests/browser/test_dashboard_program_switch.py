@@ -70,7 +70,7 @@ def test_the_till_and_members_follow_the_chosen_program(new_page: Callable[..., 
     page.press("#card", "Enter")
     page.wait_for_url(f"**/programs/{rossi}/till/{member['card_number']}")
     notice = page.get_by_role("status").filter(has_text="the till has switched")
-    assert notice.inner_text() == "This card belongs to Rossi Club: the till has switched to it."
+    assert notice.inner_text() == "This card belongs to another program, so the till has switched to it: Rossi Club."
     keep(page, artifacts / "dashboard-programs-4-card-of-the-other-program.png")
 
     page.get_by_role("button", name="Sign out").click()

@@ -68,7 +68,7 @@ def test_create_a_program_and_design_its_card_with_a_live_preview(
     marker = page.evaluate("() => (window.__same_page = true)")
     assert page.locator("#pv-name").inner_text() == "Rossi Club"
     assert page.locator("#pv-points-label").inner_text().lower() == "punti"
-    assert page.locator(".pv-front [data-label=member]").inner_text().lower() == "socio"
+    assert page.locator(".pv-front [data-label=member]").inner_text().lower() == "cliente"
     page.fill("#name", "Rossi Amici")
     assert page.locator("#pv-name").inner_text() == "Rossi Amici"
     page.fill("#background_color", "#7a1f1f")

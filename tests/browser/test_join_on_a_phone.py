@@ -43,7 +43,7 @@ def test_scan_to_card_on_a_phone_in_italian(new_page: Callable[..., Page], live_
     page.click("button[type=submit]")
     page.wait_for_url("**/card/**")
     buttons = page.locator("a.wallet")
-    assert buttons.first.inner_text() == "Aggiungi a Apple Wallet"  # the iPhone's wallet first
+    assert buttons.first.inner_text() == "Aggiungi ad Apple Wallet"  # the iPhone's wallet first
     keep(page, artifacts / "join-3-card-it.png")
 
     with page.expect_download() as download:

@@ -139,8 +139,8 @@ def test_dates_follow_the_page_language(client: FlaskClient, owner: Api, program
     login(client, OWNER)
     html = client.get(f"/dashboard/programs/{program['id']}/figures?days=7").get_data(as_text=True)
     today = utcnow().date()
-    assert f">{today.strftime('%b')} {today.day}</text>" in html  # an English tick: "Nov 29"
-    assert f"{today.strftime('%b')} {today.day}, {today.year}" in html  # an English table row
+    assert f">{today.day} {today.strftime('%b')}</text>" in html  # an English tick: "29 Nov"
+    assert f"{today.day} {today.strftime('%b')} {today.year}" in html  # an English table row
 
 
 @pytest.mark.parametrize("days", ["1", "abc", "-7", "9999999999999999999999"])

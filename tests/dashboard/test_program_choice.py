@@ -152,7 +152,7 @@ def test_a_card_of_the_other_program_switches_the_till_and_says_so(
     found = client.get(f"/dashboard/programs/{second}/till", query_string={"card": member["card_number"]})
     assert found.headers["Location"].endswith(f"/dashboard/programs/{program['id']}/till/{member['card_number']}")
     page = _page(client, found.headers["Location"])
-    assert "This card belongs to Rossi Club: the till has switched to it." in page
+    assert "This card belongs to another program, so the till has switched to it: Rossi Club." in page
     assert staff(OWNER).current_program_id == program["id"]
     assert _nav(page)["Till"] == f"/dashboard/programs/{program['id']}/till"
     # The card's own till says nothing; the card page opened at the other till says it too.

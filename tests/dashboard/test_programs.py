@@ -101,7 +101,7 @@ def test_design_saves_texts_and_colours_and_updates_every_card(owner: Api, membe
     card_version = db.session.scalar(select(Card.version))
     login(client, OWNER)
     page = client.get(f"/dashboard/programs/{program.id}/design").get_data(as_text=True)
-    assert 'id="preview"' in page and "Socio" in page  # the card's labels, in the program's language
+    assert 'id="preview"' in page and "Cliente dal" in page  # the card's labels, in the program's language
     response = client.post(f"/dashboard/programs/{program.id}/design", data=design_form(
         program, name="Rossi Amici", background_color="#7A1F1F", terms="Un punto per euro.", locale="en"))
     assert response.status_code == 302
@@ -189,5 +189,5 @@ def test_a_stamp_card_preview_shows_its_stamps(owner: Api, client: FlaskClient) 
                                     "stamp_reward": "Un caffè"}).get_json()
     login(client, OWNER)
     page = client.get(f"/dashboard/programs/{made['id']}/design").get_data(as_text=True)
-    assert "3/8" in page and "●●●○○○○○" in page and "5 timbri per Un caffè" in page
+    assert "3/8" in page and "●●●○○○○○" in page and "Un caffè: mancano 5 timbri" in page
     assert '"stamp_card": "Your card"' in page.replace("&#34;", '"')  # the other language, for preview.js

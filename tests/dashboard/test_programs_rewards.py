@@ -95,7 +95,7 @@ def test_edit_remove_and_add_in_one_save(signed_in: int, owner: Api, member: dic
     response = client.post(f"/dashboard/programs/{signed_in}/rewards", data=form, follow_redirects=True)
     page = response.get_data(as_text=True)
     assert "Rewards saved (added: 1, changed: 1, removed: 1)." in page
-    assert "Cornetto was turned off rather than removed" in page
+    assert "Reward turned off rather than removed, because codes were already issued for it (they stay valid): Cornetto." in page
     # Biscotto, never redeemed, is gone; Cornetto has a code out, so it is only turned off.
     assert saved() == [("Cornetto", 10, None, None, None, False), ("Gelato", 80, None, None, None, True),
                        ("Torta", 450, 3, None, None, True)]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -73,3 +74,28 @@ def test_mail_and_rate_defaults() -> None:
     assert config.RATELIMIT_STORAGE_URI == "memory://" and config.JOIN_RATE_LIMIT == "10 per minute"
     redis = settings.TestingConfig({"SECRET_KEY": "k", "RATELIMIT_STORAGE_URI": "redis://cache:6379/0"})
     assert redis.RATELIMIT_STORAGE_URI == "redis://cache:6379/0"
+
+
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]")
+# A word, then the same word again with only a space or a comma, colon or semicolon between
+# ("Authorization: Authorization:"); a full stop ends a sentence and may repeat a name.
+REPEATED_WORD = re.compile(r"\b([^\W\d]\w*)[\s,;:]+\1\b", re.IGNORECASE)
+
+
+def _texts(message):  # type: ignore[no-untyped-def]
+    for value in (message.id, message.string):
+        yield from (value if isinstance(value, (list, tuple)) else (value,))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_message_says_the_same_word_twice_in_a_row(language: str) -> None:
+    repeated = [(text, hit.group(0)) for message in _po(language) if message.id for text in _texts(message)
+                for hit in REPEATED_WORD.finditer(PLACEHOLDER.sub("…", text))]
+    assert repeated == []
+
+
+def test_the_repeated_word_check_finds_a_repetition() -> None:
+    assert REPEATED_WORD.search("Inviala nell'intestazione Authorization: Authorization: Bearer")
+    assert REPEATED_WORD.search("Dal dal 8 nov")
+    assert not REPEATED_WORD.search(PLACEHOLDER.sub("…", "Balance %(balance)s · %(tier)s"))
+    assert not REPEATED_WORD.search("all'API di Tessera. Tessera conserva")

@@ -39,7 +39,7 @@ def test_the_card_arrives_by_email_and_its_link_downloads_a_valid_pass(app: Flas
     assert message["Subject"] == "La tua carta Caffè Rossi" and "carte@rossi.example" in message["From"]
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
-    assert "Aggiungi a Apple Wallet" in text and "Salva in Google Wallet" not in text
+    assert "Aggiungi ad Apple Wallet" in text and "Salva in Google Wallet" not in text
     link = _pass_link(text)
     assert f'href="{link}"' in html
     page = client.get(response.headers["Location"], headers=IT).text

@@ -65,7 +65,7 @@ def test_joining_gives_the_wallet_links_and_a_valid_pass(program: dict[str, Any]
     response = join(client, program["slug"], IT, phone="+39 333 1234567", birthday="1990-05-12", marketing="y")
     assert response.status_code == 303
     page = client.get(response.headers["Location"], headers=IT)
-    assert page.status_code == 200 and "La tua carta è pronta" in page.text and "Aggiungi a Apple Wallet" in page.text
+    assert page.status_code == 200 and "La tua carta è pronta" in page.text and "Aggiungi ad Apple Wallet" in page.text
     assert page.headers["Cache-Control"] == "private, no-store"
     assert page.headers["Referrer-Policy"] == "no-referrer"
     assert "e-mail" not in page.text  # no SMTP configured: the page does not claim an e-mail went out

@@ -80,6 +80,8 @@ def test_save_link_creates_class_and_object_then_redirects_to_a_signed_jwt(
     assert inserted["barcode"] == {"type": "QR_CODE", "value": member["card_number"], "alternateText": member["card_number"]}
     tier = next(m for m in inserted["textModulesData"] if m["id"] == "tier")
     assert tier["body"] == "Bronze"
+    goal = next(m for m in inserted["textModulesData"] if m["id"] == "next_goal")
+    assert goal["body"] == "Gold: mancano 1.000 punti"  # the tier opens the text, the figure grouped the Italian way
     assert "notifyPreference" not in inserted  # silent: Google's 3 notifications a day stay unused
 
 

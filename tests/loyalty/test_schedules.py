@@ -18,6 +18,7 @@ from app.models import Card, LedgerEntry, Member, OutboxJob, Program, WebhookEnd
 from app.models._common import utcnow
 from tests.conftest import Api
 from tests.support.phone import check_pkpass_like_a_phone
+from tests.support.written import italian_on, written_day
 
 LONG_AGO = datetime(2020, 1, 1, tzinfo=timezone.utc)
 
@@ -126,7 +127,7 @@ def test_inactivity_warns_on_the_card_then_expires_in_the_ledger(owner: Api, run
     assert _run(runner, utcnow(), "expiry") == ["expiry: 0 balances expired, 0 cards warned"]
     assert _version(idle["id"]) == before + 1
     warning = _back(client, owner, idle["id"])["expiry"]
-    assert warning["value"] == f"120 punti scadono il {deadline.strftime('%d/%m/%Y')}"
+    assert warning["value"] == f"120 punti scadono {italian_on(deadline)}"
     assert warning["changeMessage"] == "%@"
     assert "expiry" not in _back(client, owner, busy["id"])
 
@@ -165,7 +166,7 @@ def test_fixed_date_expires_what_was_earned_before_it(owner: Api, runner: FlaskC
     db.session.execute(update(Card).values(updated_at=utcnow() - timedelta(days=15)))  # changed before it opened
     db.session.commit()
     assert _run(runner, utcnow(), "expiry") == ["expiry: 0 balances expired, 1 cards warned"]
-    assert _back(client, owner, early["id"])["expiry"]["value"] == f"200 points expire on {day.strftime('%d/%m/%Y')}"
+    assert _back(client, owner, early["id"])["expiry"]["value"] == f"200 points expire on {written_day(day, 'en')}"
     after = datetime.combine(day, datetime.min.time(), tzinfo=timezone.utc) + timedelta(hours=2)
     post(db.session.get_one(Member, early["id"]), 40, now=after)  # earned on the day itself: kept
     db.session.commit()

@@ -42,16 +42,16 @@ def test_the_card_shows_the_stamps(stamp_member: Member) -> None:
     assert front["stamps"].value == "3/8"
     assert "%@" in (front["stamps"].change_message or "")
     assert front["stamp_row"].value == "●●●○○○○○"
-    assert front["next"].value == "5 timbri per Taglio omaggio"
+    assert front["next"].value == "Taglio omaggio: mancano 5 timbri"
     _stamp(stamp_member, 4)
-    assert _front(stamp_member)["next"].value == "Ancora 1 timbro per Taglio omaggio"
+    assert _front(stamp_member)["next"].value == "Taglio omaggio: manca 1 timbro"
 
 
 def test_a_full_card_says_the_reward_is_ready_and_resets_after_redemption(stamp_member: Member) -> None:
     _stamp(stamp_member, 10)  # two past full: they start the next card
     front = _front(stamp_member)
     assert front["stamp_row"].value == "●" * 8
-    assert front["next"].value == "Carta completa: Taglio omaggio ti aspetta"
+    assert front["next"].value == "Carta completa. Il tuo premio: Taglio omaggio"
     redemption = redeem_stamps(stamp_member)
     db.session.commit()
     assert redemption.balance == 2 and totals(stamp_member.id).balance == 2

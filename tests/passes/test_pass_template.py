@@ -60,6 +60,14 @@ VARIANTS: list[dict[str, Any]] = [
     {"secondary_fields": (PassField("member", "dup", "x"), PassField("tier", "tier_label", "Gold"))},
     {"back_fields": (), "auxiliary_fields": (), "secondary_fields": ()},
     {"sharing_prohibited": False, "logo_text": "", "label_color": "#000"},
+    # Styled values Wallet formats itself: a date (with its zone kept) and a grouped number.
+    {"back_fields": (PassField("since", "since", "2026-11-08T14:05:00+01:00", date_style="PKDateStyleMedium",
+                               time_style="PKDateStyleNone", ignores_time_zone=True),),
+     "header_fields": (PassField("points", "points_label", 12345, "Points: %@", number_style="PKNumberStyleDecimal"),)},
+    # ...and the same fields holding what the style cannot format, or an unknown style.
+    {"back_fields": (PassField("since", "since", "2026-11-08", date_style="PKDateStyleMedium"),),
+     "header_fields": (PassField("points", "points_label", "12.345", "Points: %@", number_style="PKNumberStyleDecimal"),)},
+    {"back_fields": (PassField("since", "since", "2026-11-08T14:05:00Z", date_style="Medium"),)},
 ]
 
 
@@ -113,3 +121,12 @@ def test_naive_dates_still_fail(signer: PassSigner) -> None:
 def test_the_archive_holds_the_rendered_text(signer: PassSigner) -> None:
     spec = replace(make_spec(), user_info={"member_id": 42})
     assert json.loads(unzip(build_pkpass(spec, signer))["pass.json"]) == build_pass_json(spec)
+
+
+def test_styled_fields_are_checked_member_by_member() -> None:
+    good = make_spec(back_fields=(PassField("since", "since", "2026-11-08T14:05:00+01:00", date_style="PKDateStyleMedium"),))
+    bad = replace(good, back_fields=(PassField("since", "since", "8 nov 2026", date_style="PKDateStyleMedium"),))
+    assert fast_path(good)[1] == []
+    assert fast_path(bad)[1] == ["field 'since' has a dateStyle but its value '8 nov 2026' is not a W3C date with an offset"]
+    unknown = make_spec(back_fields=(PassField("since", "since", "2026-11-08T14:05:00Z", date_style="Medium"),))
+    assert any("dateStyle 'Medium' is not one of PKDateStyleNone" in error for error in full_path(unknown)[1])

@@ -164,6 +164,12 @@ def test_wallet_py3k_model_gives_the_same_pass_json() -> None:
     spec = make_spec(voided=True, expiration_date=datetime(2031, 1, 1, tzinfo=timezone.utc), user_info={"a": 1})
     assert wallet_pass(spec).json_dict() == build_pass_json(spec)
     assert json.loads(json.dumps(wallet_pass(make_spec()).json_dict())) == build_pass_json(make_spec())
+    styled = make_spec(back_fields=(PassField("since", "since", "2026-11-08T14:05:00+01:00", date_style="PKDateStyleMedium",
+                                              time_style="PKDateStyleNone", ignores_time_zone=True),),
+                       header_fields=(PassField("points", "points_label", 1200, number_style="PKNumberStyleDecimal"),))
+    assert wallet_pass(styled).json_dict() == build_pass_json(styled)
+    since = build_pass_json(styled)["storeCard"]["backFields"][0]
+    assert (since["dateStyle"], since["timeStyle"], since["ignoresTimeZone"]) == ("PKDateStyleMedium", "PKDateStyleNone", True)
 
 
 def test_shared_files_are_hashed_once_and_changes_are_seen(signer: PassSigner) -> None:
