@@ -77,7 +77,9 @@ def _zone(form: FlaskForm, field: Field) -> None:
 
 
 def _zone_field() -> SelectField:
-    return SelectField(_l("Time zone"), validate_choice=False, validators=[_zone], default="")
+    # The options are zone names (Pago Pago, St Johns): a page translator must leave them alone.
+    return SelectField(_l("Time zone"), validate_choice=False, validators=[_zone], default="",
+                       render_kw={"translate": "no"})
 
 
 class SetupForm(FlaskForm):

@@ -103,9 +103,11 @@ def suggested_zones(tags: Iterable[str], *known: str | None) -> list[str]:
 
 
 def zone_label(name: str, now: datetime | None = None) -> str:
-    """"Europe/Rome (Rome, UTC+01:00)": the name that is stored, its city and today's offset."""
+    """"Europe/Rome (Rome, UTC+1)": the name that is stored, its city and today's offset, written
+    as people write it (UTC+1, UTC+5:30, UTC−3), not as a clock time."""
     offset = (now or datetime.now(timezone.utc)).astimezone(ZoneInfo(name)).strftime("%z")
-    utc = f"UTC{offset[:3]}:{offset[3:]}"
+    hours, minutes = int(offset[1:3]), offset[3:]
+    utc = "UTC" if offset[1:] == "0000" else f"UTC{offset[0]}{hours}" + (f":{minutes}" if minutes != "00" else "")
     if "/" not in name:
         return f"{name} ({utc})"
     city = name.rsplit("/", 1)[1].replace("_", " ")

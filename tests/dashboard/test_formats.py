@@ -38,8 +38,9 @@ OTHER_DATES = [
 
 
 class _Text(HTMLParser):
-    """What a reader sees in the page's language: text outside script and style and outside a part in
-    another language (the card preview speaks the card's), and each table's column headings."""
+    """What a reader sees in the page's language: text outside script and style, outside a part in
+    another language (the card preview speaks the card's) and outside names marked not to be
+    translated (the time zones' list), and each table's column headings."""
 
     VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
@@ -57,7 +58,8 @@ class _Text(HTMLParser):
             return
         lang = dict(attrs).get("lang")
         foreign = tag != "html" and lang is not None and self.language is not None and lang != self.language
-        if self._skip or tag in ("script", "style", "template") or foreign:
+        names = dict(attrs).get("translate") == "no"
+        if self._skip or tag in ("script", "style", "template") or foreign or names:
             self._skip += 1
         elif tag == "thead":
             self._in_head = True

@@ -60,12 +60,12 @@ def test_a_countrys_zones_are_those_a_shop_may_choose_main_first() -> None:
 
 
 def test_labels_name_the_city_and_the_offset_of_the_day() -> None:
-    assert zone_label("Europe/Rome", WINTER) == "Europe/Rome (Rome, UTC+01:00)"
-    assert zone_label("Europe/Rome", SUMMER) == "Europe/Rome (Rome, UTC+02:00)"
+    assert zone_label("Europe/Rome", WINTER) == "Europe/Rome (Rome, UTC+1)"
+    assert zone_label("Europe/Rome", SUMMER) == "Europe/Rome (Rome, UTC+2)"
     assert zone_label("America/Argentina/Buenos_Aires", WINTER) == \
-        "America/Argentina/Buenos_Aires (Buenos Aires, UTC-03:00)"
-    assert zone_label("Asia/Kolkata", WINTER) == "Asia/Kolkata (Kolkata, UTC+05:30)"
-    assert zone_label("UTC", SUMMER) == "UTC (UTC+00:00)"
+        "America/Argentina/Buenos_Aires (Buenos Aires, UTC-3)"
+    assert zone_label("Asia/Kolkata", WINTER) == "Asia/Kolkata (Kolkata, UTC+5:30)"
+    assert zone_label("UTC", SUMMER) == "UTC (UTC)"
 
 
 def test_an_italian_setup_preselects_rome_among_the_suggested_zones(client: FlaskClient) -> None:
@@ -76,7 +76,7 @@ def test_an_italian_setup_preselects_rome_among_the_suggested_zones(client: Flas
     assert groups["Suggeriti"] == ["Europe/Rome"] and "Europe/Rome" not in groups["Altri fusi orari"]
     assert len(groups["Altri fusi orari"]) == len(zone_names()) - 1
     assert _selected(page) == ["Europe/Rome"]
-    assert re.search(r'value="Europe/Rome">Europe/Rome \(Rome, UTC\+0[12]:00\)</option>', page)
+    assert re.search(r'value="Europe/Rome">Europe/Rome \(Rome, UTC\+[12]\)</option>', page)
     assert 'name="browser_zone" type="hidden"' in page and "dashboard/zones.js" in page
     assert 'class="field zone-filter" hidden' in page  # the search box waits for its script
 
