@@ -88,6 +88,8 @@ def merchant_programs() -> list[Program]:
 # Each module registers its routes on bp.
 from app.dashboard import (  # noqa: E402,F401
     accounts,
+    enrol,
+    member_imports,
     figures,
     members,
     messages,
