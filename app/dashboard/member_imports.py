@@ -75,8 +75,11 @@ def member_import(program_id: int) -> Response | tuple[str, int]:
     problem = _file_problem(upload)
     if problem is None:
         assert upload is not None
+        data = upload.read(_max_bytes() + 1)
+        if len(data) > _max_bytes():
+            return too_large_page()
         try:
-            record = start_import(program, g.staff.id, upload.filename or "members.csv", upload.read())
+            record = start_import(program, g.staff.id, upload.filename or "members.csv", data)
         except UploadRefused as exc:
             problem = _refusal(str(exc))
         except InvalidValue as exc:
@@ -128,7 +131,8 @@ def in_background(work: Callable[[], None], on_error: Callable[[], None], name: 
 
 
 def _record(program: Program, import_id: int) -> MemberImportRecord:
-    record = db.session.get(MemberImportRecord, import_id)
+    # populate_existing: the figures as committed by the importing thread, never a cached copy
+    record = db.session.get(MemberImportRecord, import_id, populate_existing=True)
     if record is None or record.program_id != program.id:
         abort(404)
     return record
