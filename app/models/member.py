@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models._common import UTCDateTime, utcnow
+from app.models.merchant import StaffUser
 from app.models.program import Program
 
 
@@ -72,6 +73,7 @@ class ConsentEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     member: Mapped[Member] = relationship(back_populates="consents")
+    recorded_by: Mapped[StaffUser | None] = relationship()
 
 
 class Card(db.Model):

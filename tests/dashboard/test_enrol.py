@@ -11,7 +11,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import ConsentEvent, Member, StaffUser
+from app.models import Member, StaffUser
 from tests.conftest import Api, new_merchant
 from tests.dashboard.test_till import add_cashier
 from tests.dashboard.test_till import login as till_login
@@ -73,6 +73,20 @@ def test_a_cashier_enrols_a_customer_at_the_till_and_consent_names_them(
     assert consents["terms"].granted and consents["marketing"].granted
     assert consents["terms"].text_version == member.consent_version
     assert member.card is not None and len(member.card.card_number) == 13
+    history = client.get(f"/dashboard/members/{member.id}").get_data(as_text=True)
+    assert history.count("till · recorded by Anna") == 2  # terms and marketing, on the member's page
+
+
+def test_the_birthday_is_asked_when_the_program_gives_a_birthday_bonus(
+        owner: Api, program: dict[str, Any], client: FlaskClient) -> None:
+    login(client)
+    assert 'id="birthday"' not in client.get(enrol_url(program["id"])).get_data(as_text=True)
+    assert owner.patch(f"/programs/{program['id']}", {"birthday_bonus": 50}).status_code == 200
+    assert 'id="birthday"' in client.get(enrol_url(program["id"])).get_data(as_text=True)
+    assert enrol(client, program["id"], birthday="2099-01-01").status_code == 422
+    assert enrol(client, program["id"], birthday="1990-04-12").status_code == 303
+    [member] = members_named("Luca Neri")
+    assert member.birthday is not None and member.birthday.isoformat() == "1990-04-12"
 
 
 def test_an_owner_enrols_from_the_members_page_with_a_phone_only(
