@@ -45,7 +45,8 @@ def _max_bytes() -> int:
 def _allow_csv_uploads(endpoint: str | None, values: dict[str, Any] | None) -> None:
     # Runs before the CSRF check reads the form, which is when the size limit applies.
     if endpoint == UPLOAD_ENDPOINT and request.method == "POST":
-        request.max_content_length = _max_bytes() + 64 * 1024  # the file and the form around it
+        request.max_content_length = max(_max_bytes() + 64 * 1024,  # the file and the form around it
+                                         current_app.config.get("MAX_CONTENT_LENGTH") or 0)
 
 
 def too_large_page() -> tuple[str, int]:
@@ -59,7 +60,7 @@ def too_large_page() -> tuple[str, int]:
 def _upload_page(program: Program, error: str | None = None, status: int = 200) -> tuple[str, int]:
     imports = list(db.session.scalars(select(MemberImportRecord).where(MemberImportRecord.program_id == program.id)
                                       .order_by(MemberImportRecord.id.desc()).limit(SHOWN_IMPORTS)))
-    return render_template("dashboard/members/import.html", program=program, form=UploadForm(), error=error,
+    return render_template("dashboard/members/import.html", program=program, form=UploadForm(formdata=None), error=error,
                            columns=COLUMNS, imports=imports, max_mb=_max_bytes() // (1024 * 1024)), status
 
 

@@ -164,6 +164,11 @@ def test_files_that_are_not_members_csv_are_refused_beside_the_field(owner: Api,
     too_big = upload(client, program["id"], b"name,email\n" + b"Anna,anna@example.com\n" * 200)
     assert too_big.status_code == 413
     assert 'id="file-error"' in too_big.get_data(as_text=True) and "larger than" in too_big.get_data(as_text=True)
+    app.config["MAX_CONTENT_LENGTH"] = 4096  # so that the body limit, not the view, stops the next one
+    far_too_big = upload(client, program["id"], b"name,email\n" + b"Anna,anna@example.com\n" * 4000)  # past the body limit
+    assert far_too_big.status_code == 413
+    assert 'id="file-error"' in far_too_big.get_data(as_text=True)
+    assert "larger than" in far_too_big.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(MemberImportRecord)) == 0
 
 
