@@ -14,7 +14,7 @@ import io
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -151,7 +151,7 @@ def mail_recipients(import_id: int) -> int:
     return int(db.session.scalar(select(func.count()).select_from(Member).where(*_recipients(import_id))) or 0)
 
 
-def _recipients(import_id: int) -> tuple[object, ...]:
+def _recipients(import_id: int) -> tuple[ColumnElement[bool], ...]:
     return (Member.import_id == import_id, Member.erased_at.is_(None), Member.email.is_not(None))
 
 
@@ -172,7 +172,7 @@ def mail_import(import_id: int, send_card: Callable[[Member], bool], batch: int 
     """Send each recipient their card link once, in id order, counting sent and failed as it goes."""
     after = 0
     while True:
-        members = list(db.session.scalars(select(Member).where(*_recipients(import_id), Member.id > after)  # type: ignore[arg-type]
+        members = list(db.session.scalars(select(Member).where(*_recipients(import_id), Member.id > after)
                                           .order_by(Member.id).limit(batch)))
         if not members:
             break
