@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import zxingcpp
+from flask import Flask
 from PIL import Image
 
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import LiveServer, keep
 from tests.browser.test_dashboard_till import TABLET, sign_in
 from tests.dashboard.test_till import add_cashier
+from tests.enrollment.smtp import smtp_server
 from tests.support.phone import check_pkpass_like_a_phone
 
 if TYPE_CHECKING:
@@ -25,7 +27,8 @@ IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/60
 
 
 def test_a_cashier_gives_a_walk_in_customer_a_card_they_scan_off_the_screen(
-        new_page: Callable[..., Page], live_server: LiveServer, program: dict[str, Any], artifacts: Path) -> None:
+        new_page: Callable[..., Page], live_server: LiveServer, app: Flask, program: dict[str, Any],
+        artifacts: Path) -> None:
     add_cashier()
     till = new_page(**TABLET)
     sign_in(till, live_server, "anna@rossi.example")
@@ -67,6 +70,18 @@ def test_a_cashier_gives_a_walk_in_customer_a_card_they_scan_off_the_screen(
                                           team_identifier="TESSERA000")
     fronts = {f["key"]: f["value"] for f in pass_json["storeCard"]["secondaryFields"]}
     assert fronts["member"] == "Luca Neri"
+
+    with smtp_server() as (port, inbox):  # the customer would rather have it by e-mail too
+        app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_STARTTLS=False,
+                          MAIL_FROM="Caffè Rossi <carte@rossi.example>")
+        till.click("#card-email-button")
+        till.wait_for_load_state()
+        recipients, message = inbox.next()
+    assert recipients == ["luca@example.com"]
+    assert f"{live_server.url}/join/{program['slug']}/card/" in message.get_body(("plain",)).get_content()
+    assert "The card link was sent to luca@example.com." in till.locator(".flash").inner_text()
+    keep(till, artifacts / "dashboard-enrol-4-emailed.png")
+    assert_accessible(till)
 
 
 def test_an_owner_uploads_members_and_sees_the_refused_row(
