@@ -91,7 +91,7 @@ def _submitted(program: Program, form: EnrolForm, source: str, raw_key: str) -> 
         field = getattr(form, exc.field, form.name)
         field.errors = [*field.errors, _("Check this value.")]
         return None
-    if outcome is not None and outcome.kind == "exists":
+    if outcome.kind == "exists":
         _explain_exists(form, applicant, outcome.member)
     return outcome
 
@@ -111,7 +111,7 @@ def _applicant(program: Program, form: EnrolForm, source: str, key: str) -> Appl
     )
 
 
-def _enrolled(program: Program, applicant: Applicant) -> Outcome | None:
+def _enrolled(program: Program, applicant: Applicant) -> Outcome:
     """Enrol and commit; a twin submission of the same form, or an address that already holds a
     card, is found instead of making a second card."""
     key = applicant.enrolment_key or ""

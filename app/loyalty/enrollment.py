@@ -129,8 +129,8 @@ def _referrer(program: Program, code: str | None) -> Member | None:
 def enroll(program: Program, applicant: Applicant) -> Member:
     """Create the member and their card. Flushes; the caller commits."""
     name, email, phone = _check(applicant)
-    exists = email and db.session.scalar(select(Member.id).where(Member.program_id == program.id, Member.email == email))
-    if exists:
+    if email and db.session.scalar(
+            select(Member.id).where(Member.program_id == program.id, Member.email == email)) is not None:
         raise MemberExists("a member with this e-mail is already enrolled in the program", field="email")
     referrer = _referrer(program, applicant.referral_code)
     if referrer is not None and phone and referrer.phone == phone:
