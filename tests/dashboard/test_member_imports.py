@@ -200,6 +200,11 @@ def test_only_owners_import_and_only_their_own_programs(owner: Api, program: dic
     login(client)
     location = upload(client, program["id"], GOOD_AND_BAD.encode()).headers["Location"]
     finished_page(client, location)
+    without_token = client.post(import_url(program["id"]), content_type="multipart/form-data",
+                                data={"file": (_stream(GOOD_AND_BAD.encode()), "members.csv")})
+    assert without_token.status_code == 400
+    assert client.post(f"{location}/mail").status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(MemberImportRecord)) == 1
     add_cashier()
     cashier = client.application.test_client()
     login(cashier, "anna@rossi.example")
