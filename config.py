@@ -148,6 +148,9 @@ class Config:
         )
         _check_google(self.GOOGLE_ISSUER_ID, self.GOOGLE_SERVICE_ACCOUNT_FILE)
         self.PASS_URL_MAX_AGE = _int(env, "PASS_URL_MAX_AGE", 7 * 24 * 3600, 60, 365 * 24 * 3600)
+        # The card link in the QR code a new member scans off the till's screen: minutes, not days.
+        self.TILL_LINK_MAX_AGE = _int(env, "TILL_LINK_MAX_AGE", 30 * 60, 60, 24 * 3600)
+        self.MEMBERS_CSV_MAX_BYTES = _int(env, "MEMBERS_CSV_MAX_BYTES", 5 * 1024 * 1024, 1024, 64 * 1024 * 1024)
         self.MAX_CONTENT_LENGTH = _int(env, "MAX_REQUEST_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024)
         self.EMBEDDED_WORKER = env.get("TESSERA_EMBEDDED_WORKER", "").strip() == "1"
         self.PUSH_MIN_INTERVAL = _float(env, "PUSH_MIN_INTERVAL", 1.0, 0.0, 3600.0)

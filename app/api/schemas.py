@@ -131,7 +131,7 @@ MEMBER: Schema = {
         "id": {"type": "integer"},
         "program_id": {"type": "integer"},
         "name": {"type": "string"},
-        "email": {"type": "string"},
+        "email": {"type": ["string", "null"], "description": "null for a member enrolled at the till with a phone only"},
         "phone": {"type": ["string", "null"]},
         "birthday": {"type": ["string", "null"], "format": "date"},
         "consent": {

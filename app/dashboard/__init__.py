@@ -117,6 +117,8 @@ def merchant_programs(merchant_id: int | None = None) -> list[Program]:
 # Each module registers its routes on bp.
 from app.dashboard import (  # noqa: E402,F401
     accounts,
+    enrol,
+    member_imports,
     figures,
     members,
     messages,

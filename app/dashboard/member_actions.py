@@ -98,13 +98,15 @@ def card_page_url(member: Member) -> str:
     return f"{current_app.config['PUBLIC_URL'].rstrip('/')}{path}"
 
 
-def _card_mail(member: Member) -> Mail:
+def card_mail(member: Member, again: bool = True) -> Mail:
+    """The card link for the member's e-mail (the caller checked there is one); `again` when they
+    had it before, not for a card just issued at the till or by an import."""
     program = member.program
-    context = {"program": program, "member": member, "card_url": card_page_url(member),
+    context = {"program": program, "member": member, "card_url": card_page_url(member), "again": again,
                "apple_url": pass_url(member.card), "google_url": google_save_url(member.card)}
     with force_locale(program.locale):  # the customer reads the shop's language, not the owner's
         context["lang"] = program.locale
-        return Mail(to=member.email,
+        return Mail(to=member.email or "",
                     subject=_("Your %(shop)s card", shop=program.organization_name or program.name),
                     text=render_template("dashboard/mail/card_link.txt", **context),
                     html=render_template("dashboard/mail/card_link.html", **context))
@@ -124,7 +126,7 @@ def resend_card(member_id: int) -> Response:
     if not member.email or member.email.endswith("@invalid"):
         flash(_("This member has no e-mail address."), "error")
         return back
-    mail = _card_mail(member)
+    mail = card_mail(member)
     db.session.commit()  # nothing changed; ends the transaction before the slow part
     if send(mail):
         flash(_("The card link was sent to %(email)s.", email=member.email), "message")

@@ -15,7 +15,7 @@ def member_labels() -> dict[str, dict[str, Any]]:
         "outcome_labels": outcome_labels(),
         "consent_labels": {"terms": _l("terms"), "marketing": _l("marketing messages"), "erasure": _l("erasure")},
         "source_labels": {"join": _l("join page"), "api": _l("till system (API)"), "import": _l("import"),
-                          "dashboard": _l("dashboard"), "demo": _l("demo")},
+                          "dashboard": _l("dashboard"), "demo": _l("demo"), "till": _l("till")},
     }
 
 

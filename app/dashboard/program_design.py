@@ -58,6 +58,10 @@ def _too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
 
     if "staff" not in g:
         load_staff()  # the size limit struck in the CSRF check, before the dashboard's own hooks
+    from app.dashboard.member_imports import UPLOAD_ENDPOINT, too_large_page
+
+    if request.endpoint == UPLOAD_ENDPOINT and request.view_args and getattr(g.staff, "role", None) == "owner":
+        return too_large_page()
     if request.endpoint != DESIGN_ENDPOINT or request.view_args is None or getattr(g.staff, "role", None) != "owner":
         return _on_http(exc)  # every other page answers as the rest of the app does
     program = owned_program(int(request.view_args["program_id"]))

@@ -23,18 +23,18 @@ def parse_birthday(text: str) -> date | None:
     return None
 
 
-def _email(form: FlaskForm, field: Field) -> None:
+def valid_email(form: FlaskForm, field: Field) -> None:
     value = (field.data or "").strip()
     if len(value) > 254 or not EMAIL_RE.match(value):
         raise ValidationError(_l("Enter an e-mail address like name@example.com."))
 
 
-def _phone(form: FlaskForm, field: Field) -> None:
+def valid_phone(form: FlaskForm, field: Field) -> None:
     if field.data and not PHONE_RE.match(field.data.strip()):
         raise ValidationError(_l("Enter a phone number with digits only, e.g. +39 333 1234567."))
 
 
-def _birthday(form: FlaskForm, field: Field) -> None:
+def valid_birthday(form: FlaskForm, field: Field) -> None:
     if not field.data:
         return
     day = parse_birthday(field.data)
@@ -47,9 +47,9 @@ def _birthday(form: FlaskForm, field: Field) -> None:
 class JoinForm(FlaskForm):
     name = StringField(_l("Name"), validators=[
         DataRequired(message=_l("Enter your name.")), Length(max=100, message=_l("At most 100 characters."))])
-    email = EmailField(_l("E-mail"), validators=[DataRequired(message=_l("Enter your e-mail.")), _email])
-    phone = StringField(_l("Phone (optional)"), validators=[Optional(), _phone])
-    birthday = StringField(_l("Birthday (optional)"), validators=[Optional(), _birthday])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(message=_l("Enter your e-mail.")), valid_email])
+    phone = StringField(_l("Phone (optional)"), validators=[Optional(), valid_phone])
+    birthday = StringField(_l("Birthday (optional)"), validators=[Optional(), valid_birthday])
     terms = BooleanField(validators=[DataRequired(message=_l("Accept the terms to join."))])
     marketing = BooleanField(default=False)
     ref = HiddenField()

@@ -10,13 +10,15 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Card
+from app.models._common import utcnow
 from app.passdl import pass_url
 
 SALT = "tessera.join-card.v1"
 
 
 class LinkExpired(Exception):
-    """A genuine after-join link past PASS_URL_MAX_AGE: joining again brings the card back."""
+    """A genuine after-join link past its age (PASS_URL_MAX_AGE, or TILL_LINK_MAX_AGE for one shown
+    on the till's screen): joining again brings the card back."""
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -27,14 +29,29 @@ def card_token(card: Card) -> str:
     return _serializer().dumps(card.serial_number)
 
 
+def till_card_token(card: Card) -> str:
+    """A short-lived token for the QR code on the till's screen: a photo of the screen, or the
+    link left in a phone's history, stops opening the card after TILL_LINK_MAX_AGE seconds."""
+    return _serializer().dumps([card.serial_number, "till"])
+
+
+def _max_age(data: object) -> int:
+    config = current_app.config
+    return int(config["TILL_LINK_MAX_AGE"] if isinstance(data, list) else config["PASS_URL_MAX_AGE"])
+
+
 def card_from_token(token: str) -> Card | None:
     """The card a genuine, unexpired token names; None for a forged or mangled one."""
+    longest = max(current_app.config["PASS_URL_MAX_AGE"], current_app.config["TILL_LINK_MAX_AGE"])
     try:
-        serial = _serializer().loads(token, max_age=current_app.config["PASS_URL_MAX_AGE"])
+        data, signed_at = _serializer().loads(token, max_age=longest, return_timestamp=True)
     except SignatureExpired:
         raise LinkExpired from None
     except BadSignature:
         return None
+    if (utcnow() - signed_at).total_seconds() > _max_age(data):
+        raise LinkExpired
+    serial = data[0] if isinstance(data, list) and data else data
     return db.session.scalar(select(Card).where(Card.serial_number == str(serial), Card.voided.is_(False)))
 
 

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, String, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from app.events import emit
@@ -24,7 +24,7 @@ REFERRAL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 @dataclass(frozen=True)
 class Applicant:
     name: str
-    email: str
+    email: str | None  # None only with a phone, for a customer enrolled in person
     phone: str | None = None
     birthday: date | None = None
     terms: bool = False
@@ -32,6 +32,8 @@ class Applicant:
     referral_code: str | None = None
     source: str = "api"
     location_id: int | None = None  # the QR location they scanned (the caller checked it is the program's)
+    recorded_by_staff_id: int | None = None  # the staff login that asked for consent in person
+    enrolment_key: str | None = None  # a dashboard form's one-time key: a second submission finds the member
 
 
 def normalize_email(email: str) -> str:
@@ -70,7 +72,37 @@ def _unique(column: object, make: object) -> str:
     raise RuntimeError("could not draw a unique identifier")
 
 
-def _check(applicant: Applicant) -> tuple[str, str, str | None]:
+def compact_phone(phone: str) -> str:
+    """The digits (and a leading +) of a phone number, however it was grouped when typed."""
+    return re.sub(r"[\s()./-]+", "", phone)
+
+
+def _compact_column() -> ColumnElement[str]:
+    column: ColumnElement[str] = Member.phone  # type: ignore[assignment]
+    for sign in (" ", "(", ")", ".", "/", "-"):
+        column = func.replace(column, sign, "", type_=String)
+    return column
+
+
+def enrolled_member(program: Program, email: str | None, phone: str | None) -> Member | None:
+    """The program's current member holding this e-mail address or this phone number, if any."""
+    found: list[ColumnElement[bool]] = []
+    if email:
+        found.append(Member.email == normalize_email(email))
+    if phone and compact_phone(phone):
+        found.append(_compact_column() == compact_phone(phone))
+    if not found:
+        return None
+    return db.session.scalars(select(Member).where(
+        Member.program_id == program.id, Member.erased_at.is_(None), or_(*found)).order_by(Member.id).limit(1)).first()
+
+
+def enrolled_with_key(program: Program, key: str) -> Member | None:
+    """The member a dashboard form with this one-time key enrolled already."""
+    return db.session.scalar(select(Member).where(Member.program_id == program.id, Member.enrolment_key == key))
+
+
+def _check(applicant: Applicant) -> tuple[str, str | None, str | None]:
     name = " ".join(applicant.name.split())
     if not name:
         raise InvalidValue("name must not be empty", field="name")
@@ -81,7 +113,9 @@ def _check(applicant: Applicant) -> tuple[str, str, str | None]:
         raise InvalidValue("phone is not a valid phone number", field="phone")
     if applicant.birthday and not date(1900, 1, 1) <= applicant.birthday <= today():
         raise InvalidValue("birthday must be a past date after 1900", field="birthday")
-    return name, normalize_email(applicant.email), phone
+    if not applicant.email and not phone:
+        raise InvalidValue("email or phone is required to reach the member", field="email")
+    return name, normalize_email(applicant.email) if applicant.email else None, phone
 
 
 def _referrer(program: Program, code: str | None) -> Member | None:
@@ -98,8 +132,8 @@ def _referrer(program: Program, code: str | None) -> Member | None:
 def enroll(program: Program, applicant: Applicant) -> Member:
     """Create the member and their card. Flushes; the caller commits."""
     name, email, phone = _check(applicant)
-    exists = db.session.scalar(select(Member.id).where(Member.program_id == program.id, Member.email == email))
-    if exists is not None:
+    if email and db.session.scalar(
+            select(Member.id).where(Member.program_id == program.id, Member.email == email)) is not None:
         raise MemberExists("a member with this e-mail is already enrolled in the program", field="email")
     referrer = _referrer(program, applicant.referral_code)
     if referrer is not None and phone and referrer.phone == phone:
@@ -118,15 +152,17 @@ def enroll(program: Program, applicant: Applicant) -> Member:
         referral_code=_unique(Member.referral_code, lambda: "".join(secrets.choice(REFERRAL_ALPHABET) for _ in range(8))),
         referred_by_id=referrer.id if referrer else None,
         location_id=applicant.location_id,
+        enrolment_key=applicant.enrolment_key,
     )
     member.consents = [
-        ConsentEvent(kind="terms", granted=True, text_version=version, source=applicant.source),
-        ConsentEvent(kind="marketing", granted=applicant.marketing, text_version=version, source=applicant.source),
+        ConsentEvent(kind=kind, granted=granted, text_version=version, source=applicant.source,
+                     recorded_by_staff_id=applicant.recorded_by_staff_id)
+        for kind, granted in (("terms", True), ("marketing", applicant.marketing))
     ]
     db.session.add(member)
     try:
         db.session.flush()
-    except IntegrityError:  # the same e-mail enrolled at the same moment by another request
+    except IntegrityError:  # the same e-mail (or form key) enrolled at the same moment by another request
         raise MemberExists("a member with this e-mail is already enrolled in the program", field="email") from None
     db.session.add(
         Card(

@@ -11,8 +11,9 @@ Export streams members in id order, a batch at a time, with their balance as `po
 """
 from __future__ import annotations
 
+import csv
 import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from typing import Any
@@ -34,6 +35,16 @@ MAX_BALANCE = 100_000_000
 IMPORTED_REASON = "Imported balance"
 TRUE = {"true", "yes", "y", "1", "si", "sì", "x"}
 FALSE = {"false", "no", "n", "0", ""}
+
+
+def records(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
+    """CSV records with the line each starts on; blank lines are passed over."""
+    reader = csv.reader(lines)
+    last = 0
+    for values in reader:
+        start, last = last + 1, reader.line_num
+        if values and any(v.strip() for v in values):
+            yield start, values
 
 
 class BadRow(ValueError):
@@ -207,6 +218,7 @@ class MemberImport:
     problems: list[tuple[int, str]] = field(default_factory=list)
     notes: list[tuple[int, str]] = field(default_factory=list)
     pending: list[ImportRow] = field(default_factory=list)
+    member_values: dict[str, Any] = field(default_factory=dict)  # the same on every member written, e.g. import_id
     _first_line: dict[str, int] = field(default_factory=dict)
     _rules: list[TierRule] = field(default_factory=list)
 
@@ -265,7 +277,8 @@ class MemberImport:
             [{"merchant_id": program.merchant_id, "program_id": program.id, "name": r.name, "email": r.email,
               "phone": r.phone, "birthday": r.birthday, "consent_terms": True, "consent_marketing": r.marketing,
               "consent_version": version, "consent_at": now, "referral_code": code, "tier": r.tier,
-              "tier_locked": False, "tier_changed_at": r.created_at if r.tier else None, "created_at": r.created_at}
+              "tier_locked": False, "tier_changed_at": r.created_at if r.tier else None, "created_at": r.created_at,
+              **self.member_values}
              for r, code in zip(rows, codes, strict=True)],
         ).all()
         numbers = _fresh(Card.card_number, new_card_number, len(rows))
@@ -315,7 +328,7 @@ def export_rows(program: Program, batch: int | None = None) -> Iterator[list[str
             .where(LedgerEntry.member_id.in_(ids)).group_by(LedgerEntry.member_id)
         ).all())
         for m in members:
-            yield [m.name, m.email, m.phone or "", m.birthday.isoformat() if m.birthday else "",
+            yield [m.name, m.email or "", m.phone or "", m.birthday.isoformat() if m.birthday else "",
                    str(int(balances.get(m.id) or 0)), m.tier or "", "true" if m.consent_marketing else "false",
                    _iso(m.created_at)]
         after = ids[-1]

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import sys
-from collections.abc import Iterator
 from typing import IO
 
 import click
@@ -12,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.loyalty.errors import InvalidValue
-from app.loyalty.members_csv import MemberImport, check_header, export_rows
+from app.loyalty.members_csv import MemberImport, check_header, export_rows, records
 from app.models import Program
 
 ENCODING = "utf-8-sig"  # a spreadsheet's byte-order mark is not part of the first column's name
@@ -32,22 +31,12 @@ def _open(path: str) -> IO[str]:
         raise click.ClickException(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def _records(handle: IO[str]) -> Iterator[tuple[int, list[str]]]:
-    """CSV records with the line each starts on; blank lines are passed over."""
-    reader = csv.reader(handle)
-    last = 0
-    for values in reader:
-        start, last = last + 1, reader.line_num
-        if values and any(v.strip() for v in values):
-            yield start, values
-
-
 def _count_records(path: str) -> int:
     """Records in the file: reading it whole first also refuses a file that is not UTF-8 CSV
     before anything is written."""
     try:
         with _open(path) as handle:
-            return sum(1 for _ in _records(handle))
+            return sum(1 for _ in records(handle))
     except UnicodeDecodeError:
         raise click.ClickException(f"{path} is not UTF-8 text; nothing was imported") from None
     except csv.Error as exc:
@@ -71,8 +60,8 @@ def _write(batch: MemberImport) -> None:
 def _run(batch: MemberImport, path: str) -> None:
     total = max(_count_records(path) - 1, 0)
     with _open(path) as handle:
-        records = _records(handle)
-        first = next(records, None)
+        rows = records(handle)
+        first = next(rows, None)
         if first is None:
             raise click.ClickException(f"{path} is empty: a header row is required")
         try:
@@ -80,7 +69,7 @@ def _run(batch: MemberImport, path: str) -> None:
         except InvalidValue as exc:
             raise click.ClickException(f"{path}: {exc.message}") from None
         with click.progressbar(length=total, label="Importing members", file=sys.stderr) as bar:
-            for line, values in records:
+            for line, values in rows:
                 batch.add(line, header, values)
                 bar.update(1)
                 if batch.full:

@@ -4,6 +4,7 @@ from app.models.design import CardSweep, Location, ProgramImage, SentMessage
 from app.models.device import CardEvent, Device, DeviceLog, Registration
 from app.models.ledger import LedgerEntry
 from app.models.member import Card, ConsentEvent, Member
+from app.models.member_import import MemberImportRecord
 from app.models.merchant import Merchant, StaffUser
 from app.models.outbox import ChangeCounter, OutboxJob, PushAttempt
 from app.models.program import Campaign, Program, Tier
@@ -28,6 +29,7 @@ __all__ = [
     "LedgerEntry",
     "Location",
     "Member",
+    "MemberImportRecord",
     "Merchant",
     "Program",
     "ProgramImage",

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models._common import UTCDateTime, utcnow
+from app.models.merchant import StaffUser
 from app.models.program import Program
 
 
@@ -17,6 +18,7 @@ class Member(db.Model):
     __table_args__ = (
         UniqueConstraint("program_id", "email"),
         UniqueConstraint("referral_code"),
+        UniqueConstraint("enrolment_key"),
         Index("ix_members_program_id_created_at", "program_id", "created_at"),
     )
 
@@ -24,7 +26,7 @@ class Member(db.Model):
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"), index=True)
     program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
-    email: Mapped[str] = mapped_column(String(254))
+    email: Mapped[str | None] = mapped_column(String(254))  # None: enrolled at the till with a phone only
     phone: Mapped[str | None] = mapped_column(String(32))
     birthday: Mapped[date | None] = mapped_column(Date)
     consent_terms: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -42,6 +44,9 @@ class Member(db.Model):
     message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id", ondelete="SET NULL"), index=True)
+    # The one-time key of the dashboard form that enrolled them: a second submission finds this member.
+    enrolment_key: Mapped[str | None] = mapped_column(String(40))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("member_imports.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     program: Mapped[Program] = relationship()
@@ -62,10 +67,13 @@ class ConsentEvent(db.Model):
     kind: Mapped[str] = mapped_column(String(16))
     granted: Mapped[bool] = mapped_column(Boolean)
     text_version: Mapped[str] = mapped_column(String(32))
-    source: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(16))  # join, api, import, till, dashboard...
+    # The staff login that recorded consent given in person (at the till or on the members page).
+    recorded_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     member: Mapped[Member] = relationship(back_populates="consents")
+    recorded_by: Mapped[StaffUser | None] = relationship()
 
 
 class Card(db.Model):

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from app.dashboard.account_tokens import INVITE_SALT, RESET_SALT, make_token
 from app.extensions import db
-from app.models import Location, StaffUser
+from app.loyalty.members_csv_runs import run_import, start_import
+from app.models import Location, Program, StaffUser
 from app.models._common import utcnow
 from app.security import hash_password
 from tests.browser.axe import assert_accessible
@@ -52,7 +53,12 @@ def _world(owner: Api, program: dict[str, Any], member: dict[str, Any]) -> dict[
     db.session.commit()
     owner_login = db.session.scalar(select(StaffUser).where(StaffUser.email == "owner@rossi.example"))
     assert owner_login is not None
+    upload = start_import(db.session.get_one(Program, pid), owner_login.id, "members.csv",
+                          b"name,email\nAnna Rossi,anna@example.com\nBad Row,bad-address\n")
+    db.session.commit()
+    run_import(upload.id)  # finished, with a refused row to show
     return {
+        "import_id": upload.id,
         "program_id": pid, "member_id": member["id"], "card_number": member["card_number"],
         "reward_id": reward.get_json()["id"],
         "invite": make_token(invitee, INVITE_SALT), "reset": make_token(owner_login, RESET_SALT),
