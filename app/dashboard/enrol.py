@@ -26,6 +26,7 @@ from app.loyalty.enrollment import Applicant, enroll, enrolled_member, enrolled_
 from app.loyalty.errors import InvalidValue, MemberExists
 from app.mail import send
 from app.models import Member, Program
+from app.models._common import utcnow
 from app.poster.qr import qr_svg
 
 RECENT_KEY = "enrol_recent"  # this browser's last enrolment keys, with the member each made
@@ -182,11 +183,22 @@ def qr_markup(link: str, label_id: str) -> Markup:
     return Markup(svg)  # noqa: S704 (made here from a QR library's output, no user text inside)
 
 
+def _cashier_may_show(member: Member) -> bool:
+    """A cashier shows the card of a customer just enrolled, not anyone's: the code on the screen
+    opens the card (its barcode, its balance), so an old member's belongs to that member alone."""
+    if g.staff.role == "owner":
+        return True
+    age = (utcnow() - member.created_at).total_seconds()
+    return age <= current_app.config["TILL_LINK_MAX_AGE"]
+
+
 @bp.get("/programs/<int:program_id>/new-card/<int:member_id>")
 @login_required
 def new_card(program_id: int, member_id: int) -> Response:
     program = owned_program(program_id)
     member = _program_member(program, member_id)
+    if not _cashier_may_show(member):
+        abort(403)
     link = till_card_url(member)
     html = render_template("dashboard/enrol/card.html", program=program, member=member, link=link,
                            qr=qr_markup(link, "card-qr-label"), via=_via(), replayed=request.args.get("again") == "1",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, g
@@ -227,3 +228,23 @@ def test_the_card_link_goes_by_email_instead(owner: Api, program: dict[str, Any]
     assert "Luca Neri" in text and f"http://tessera.test/join/{program['slug']}/card/" in text
     assert "/p/" in text
     assert "The card link was sent to luca@example.com." in client.get(screen_url).get_data(as_text=True)
+
+
+def test_a_cashier_shows_the_code_of_a_customer_just_enrolled_not_of_an_old_member(
+        owner: Api, program: dict[str, Any], member: dict[str, Any], client: FlaskClient) -> None:
+    """The code opens a card: an owner may show anyone's, a cashier only a card made moments ago."""
+    add_cashier()
+    login(client, "anna@rossi.example")
+    assert enrol(client, program["id"]).status_code == 303
+    [walk_in] = members_named("Luca Neri")
+    screen = f"/dashboard/programs/{program['id']}/new-card/"
+    assert client.get(f"{screen}{walk_in.id}").status_code == 200
+    old = db.session.get(Member, member["id"])
+    assert old is not None
+    old.created_at = old.created_at - timedelta(hours=2)
+    walk_in.created_at = walk_in.created_at - timedelta(hours=2)
+    db.session.commit()
+    assert client.get(f"{screen}{member['id']}").status_code == 403
+    assert client.get(f"{screen}{walk_in.id}").status_code == 403
+    login(client)
+    assert client.get(f"{screen}{member['id']}").status_code == 200
