@@ -99,7 +99,7 @@ def test_rewards_added_and_removed_in_one_save(
     look(page, artifacts, "rewards-edited")
     page.click("#save-rewards")
     page.wait_for_load_state()
-    assert "Premi salvati (aggiunti: 2, modificati: 0, tolti: 0)." in page.locator("body").inner_text()
+    assert "Premi salvati (aggiunti: 2, modificati: 0, rimossi: 0)." in page.locator("body").inner_text()
     assert [page.input_value(f"#reward-{i}-name") for i in range(2)] == ["Torta", "Cornetto"]
     assert page.input_value("#reward-1-cost") == "1000"
     look(page, artifacts, "rewards-saved")
