@@ -39,8 +39,10 @@ def register_extensions(app: Flask) -> None:
     from app.database import init_database
     from app.enrollment import init_app as init_enrollment
     from app.extensions import csrf
+    from app.input_guard import init_app as init_input_guard
     from app.wallet.apple import init_signer
 
+    init_input_guard(app)
     init_database(app)
     csrf.init_app(app)
     init_enrollment(app)

@@ -9,6 +9,7 @@ from wtforms import EmailField, Field, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+from app.input_guard import CleanForm
 from app.loyalty.days import zone_names
 from app.loyalty.enrollment import EMAIL_RE
 
@@ -51,26 +52,26 @@ def role_choices() -> list[SelectChoice]:
             SelectChoice("owner", _l("Owner: everything"))]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(CleanForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(message=_l("Enter your e-mail.")), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[
         DataRequired(message=_l("Enter your password.")), Length(max=MAX_PASSWORD)])
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(CleanForm):
     pass
 
 
-class ForgotForm(FlaskForm):
+class ForgotForm(CleanForm):
     email = _email_field()
 
 
-class ResetForm(FlaskForm):
+class ResetForm(CleanForm):
     password = _new_password()
     confirm = _confirm()
 
 
-class SetupForm(FlaskForm):
+class SetupForm(CleanForm):
     shop = StringField(_l("Shop name"), validators=[
         DataRequired(message=_l("Enter the shop's name.")), Length(max=120, message=_l("At most 120 characters."))])
     name = _name_field(_l("Your name"))
@@ -79,13 +80,13 @@ class SetupForm(FlaskForm):
     confirm = _confirm()
 
 
-class AcceptInviteForm(FlaskForm):
+class AcceptInviteForm(CleanForm):
     name = _name_field(_l("Your name"))
     password = _new_password()
     confirm = _confirm()
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(CleanForm):
     name = _name_field(_l("Name"))
     locale = SelectField(_l("Language"), choices=[
         SelectChoice("", _l("The browser's language")), SelectChoice("it", "Italiano", {"lang": "it"}),
@@ -97,7 +98,7 @@ def _zone(form: FlaskForm, field: Field) -> None:
         raise ValidationError(_l("Choose a time zone from the list."))
 
 
-class ShopForm(FlaskForm):
+class ShopForm(CleanForm):
     """The shop's name and its time zone ("" keeps the installation's)."""
 
     shop = StringField(_l("Shop name"), validators=[
@@ -109,28 +110,28 @@ class ShopForm(FlaskForm):
                                  *(SelectChoice(name, name) for name in zone_names())]
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(CleanForm):
     current = PasswordField(_l("Current password"), validators=[
         DataRequired(message=_l("Enter your current password.")), Length(max=MAX_PASSWORD)])
     password = _new_password()
     confirm = _confirm()
 
 
-class InviteForm(FlaskForm):
+class InviteForm(CleanForm):
     email = _email_field()
     name = _name_field(_l("Name"))
     role = SelectField(_l("Role"), choices=role_choices, default="cashier")
 
 
-class RoleForm(FlaskForm):
+class RoleForm(CleanForm):
     role = SelectField(_l("Role"), choices=role_choices)
 
 
-class ActionForm(FlaskForm):
+class ActionForm(CleanForm):
     """A button that changes something: only the CSRF token travels."""
 
 
-class ApiKeyForm(FlaskForm):
+class ApiKeyForm(CleanForm):
     label = StringField(_l("Label"), validators=[
         DataRequired(message=_l("Name the key after what will use it, e.g. “till app”.")),
         Length(max=120, message=_l("At most 120 characters."))])

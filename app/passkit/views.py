@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 import re
 from datetime import datetime, timezone
 from typing import Any
@@ -15,6 +14,7 @@ from app.errors import ApiError
 from app.enrollment.limits import limiter, passkit_log_rate
 from app.events import card_moved
 from app.extensions import db
+from app.input_guard import JsonRefused, parse_json
 from app.models import Card, Device, DeviceLog, Registration
 from app.models._common import utcnow
 from app.passkit import bp
@@ -54,9 +54,9 @@ def _card(pass_type: str, serial: str) -> Row[Any]:
 
 def _push_token() -> str:
     try:
-        body = json.loads(request.get_data() or b"null")
-    except ValueError:
-        raise ApiError(400, "malformed_json", "the body is not valid JSON") from None
+        body = parse_json(request.get_data() or b"null")
+    except JsonRefused as exc:
+        raise ApiError(400, "malformed_json", exc.message) from None
     token = body.get("pushToken") if isinstance(body, dict) else None
     if not isinstance(token, str) or not PUSH_TOKEN_RE.match(token):
         raise ApiError(400, "invalid_push_token", "pushToken is missing or malformed")
@@ -214,9 +214,9 @@ def latest_pass(pass_type: str, serial: str) -> Response:
 
 def _log_messages() -> list[str]:
     try:
-        body = json.loads(request.get_data() or b"null")
-    except ValueError:
-        raise ApiError(400, "malformed_json", "the body is not valid JSON") from None
+        body = parse_json(request.get_data() or b"null")
+    except JsonRefused as exc:
+        raise ApiError(400, "malformed_json", exc.message) from None
     logs = body.get("logs") if isinstance(body, dict) else None
     if not isinstance(logs, list) or not all(isinstance(m, str) for m in logs):
         raise ApiError(400, "invalid_logs", 'the body must be {"logs": ["…", …]}')
