@@ -14,6 +14,7 @@ from app.api.serializers import member_json, transaction_json
 from app.api.validation import idempotency_key, json_body
 from app.errors import ApiError
 from app.extensions import db
+from app.input_guard import digits
 from app.loyalty.enrollment import Applicant, enroll
 from app.loyalty.errors import InvalidValue
 from app.loyalty.earning import parse_amount
@@ -60,7 +61,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name, "")
     if not raw:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not digits(raw) or not low <= int(raw) <= high:
         raise ApiError(400, "invalid_query", f"{name} must be a whole number from {low} to {high}")
     return int(raw)
 

@@ -14,7 +14,7 @@ from app.errors import ApiError
 from app.enrollment.limits import limiter, passkit_log_rate
 from app.events import card_moved
 from app.extensions import db
-from app.input_guard import JsonRefused, parse_json
+from app.input_guard import INT64_MAX, JsonRefused, digits, parse_json
 from app.models import Card, Device, DeviceLog, Registration
 from app.models._common import utcnow
 from app.passkit import bp
@@ -152,7 +152,7 @@ def _since() -> int | None:
     raw = request.args.get("passesUpdatedSince")
     if raw is None or raw == "":
         return None
-    if not raw.isdigit() or len(raw) > 19:
+    if not digits(raw, 19) or int(raw) > INT64_MAX:
         raise ApiError(400, "invalid_tag", "passesUpdatedSince is not a tag this service handed out")
     return int(raw)
 

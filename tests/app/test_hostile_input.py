@@ -191,3 +191,21 @@ def test_the_login_form_never_answers_5xx(app: Flask, client: FlaskClient, owner
         assert response.status_code < 500, response.status_code
 
     sign_in()
+
+
+@pytest.mark.parametrize("number", ["²", "٣", "9" * 5000, str(2**63)])
+def test_numbers_in_queries_are_ascii_digits_in_range(owner: Api, program: dict[str, Any], client: FlaskClient,
+                                                      number: str) -> None:
+    listed = owner.get(f"/programs/{program['id']}/members?page={quote(number)}")
+    assert listed.status_code == 400 and listed.get_json()["error"]["code"] == "invalid_query"
+    assert owner.get(f"/programs/{program['id']}/stats?days={quote(number)}").status_code == 400
+    tag = client.get(f"/passkit/v1/devices/d1/registrations/{PASS_TYPE}?passesUpdatedSince={quote(number)}")
+    assert tag.status_code == 400
+    login(client, OWNER)
+    assert client.get(f"/dashboard/programs/{program['id']}/members?page={quote(number)}").status_code == 200
+
+
+def test_a_message_for_a_member_id_past_the_integers_is_refused(owner: Api, program: dict[str, Any]) -> None:
+    preview = owner.post(f"/programs/{program['id']}/messages/preview",
+                         {"text": "Ciao", "segment": {"type": "member", "member_id": 14896640576}})
+    assert preview.status_code == 422 and "member_id" in preview.get_json()["error"]["message"]
