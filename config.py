@@ -158,6 +158,10 @@ class Config:
         self.APNS_MAX_STREAMS = _int(env, "APNS_MAX_STREAMS", 100, 1, 1000)
         self.RATELIMIT_STORAGE_URI = _storage_uri(env.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://")
         self.JOIN_RATE_LIMIT = _rate_limit(env, "JOIN_RATE_LIMIT", "10 per minute")
+        # Wallet's log endpoint takes no credential: bounded per address so a flood cannot wipe the real log.
+        self.PASSKIT_LOG_RATE_LIMIT = _rate_limit(env, "PASSKIT_LOG_RATE_LIMIT", "30 per minute")
+        # An iPhone, a Watch and a few replacements; past it the longest-silent device gives way.
+        self.PASSKIT_MAX_DEVICES_PER_CARD = _int(env, "PASSKIT_MAX_DEVICES_PER_CARD", 5, 1, 100)
         # Webhooks to private, loopback, link-local... addresses: fine on a laptop, SSRF in production.
         self.WEBHOOK_ALLOW_PRIVATE = _flag(env, "WEBHOOK_ALLOW_PRIVATE", self.ENV_NAME != "production")
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed; 0 believes

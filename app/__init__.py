@@ -40,8 +40,10 @@ def register_extensions(app: Flask) -> None:
     from app.enrollment import init_app as init_enrollment
     from app.extensions import csrf
     from app.formats import init_app as init_formats
+    from app.input_guard import init_app as init_input_guard
     from app.wallet.apple import init_signer
 
+    init_input_guard(app)
     init_database(app)
     csrf.init_app(app)
     init_enrollment(app)

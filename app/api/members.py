@@ -11,9 +11,10 @@ from app.api.openapi import document, op, path_param
 from app.api.lookups import merchant_member, merchant_program
 from app.api.schemas import MEMBER, MEMBER_CREATE, TRANSACTION_CREATE
 from app.api.serializers import member_json, transaction_json
-from app.api.validation import json_body
+from app.api.validation import idempotency_key, json_body
 from app.errors import ApiError
 from app.extensions import db
+from app.input_guard import digits
 from app.loyalty.enrollment import Applicant, enroll
 from app.loyalty.errors import InvalidValue
 from app.loyalty.earning import parse_amount
@@ -60,7 +61,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name, "")
     if not raw:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not digits(raw) or not low <= int(raw) <= high:
         raise ApiError(400, "invalid_query", f"{name} must be a whole number from {low} to {high}")
     return int(raw)
 
@@ -110,7 +111,7 @@ def create_transaction(member_id: int) -> tuple[Response, int]:
     member = merchant_member(member_id)
     ensure_not_erased(member)  # the card is void: nothing more is earned or redeemed on it
     body = json_body(TRANSACTION_CREATE)
-    key = body.get("idempotency_key") or request.headers.get("Idempotency-Key") or None
+    key = idempotency_key(body)
     reason = body.get("reason", "").strip()
     if ("points" in body) == ("amount" in body):
         raise InvalidValue("send either points or amount, not both or neither", field="points")

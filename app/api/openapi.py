@@ -7,6 +7,7 @@ from flask import Response, current_app, jsonify
 
 from app.api import bp
 from app.api import schemas as s
+from app.input_guard import INT32_MAX
 
 Op = dict[str, Any]
 ERRORS = {
@@ -18,7 +19,7 @@ ERRORS = {
     413: "Body larger than the limit",
     422: "A value is invalid; the message names it",
 }
-ID = {"type": "integer", "minimum": 1}
+ID = {"type": "integer", "minimum": 1, "maximum": INT32_MAX}  # larger ids are 404 (app/input_guard.py)
 
 
 def _path_param(name: str) -> dict[str, Any]:

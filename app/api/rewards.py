@@ -12,7 +12,7 @@ from app.api.auth import owner_only
 from app.api.lookups import merchant_member, merchant_program
 from app.api.openapi import document, op, path_param
 from app.api.serializers import iso, member_json
-from app.api.validation import json_body
+from app.api.validation import idempotency_key, json_body
 from app.errors import ApiError
 from app.extensions import db
 from app.loyalty.rewards import (
@@ -63,7 +63,7 @@ def _merchant_reward(reward_id: int) -> Reward:
 def _idempotency_key() -> str | None:
     """From the optional body or the Idempotency-Key header; an empty body is allowed here."""
     body = json_body(rs.REDEEM) if request.get_data(cache=True).strip() else {}
-    return body.get("idempotency_key") or request.headers.get("Idempotency-Key") or None
+    return idempotency_key(body)
 
 
 def _redemption_answer(redemption: Redemption) -> tuple[Response, int]:

@@ -15,6 +15,7 @@ from app.api.lookups import merchant_program
 from app.api.openapi import document, op, path_param
 from app.api.schemas import Schema
 from app.api.validation import json_body
+from app.input_guard import INT32_MAX
 from app.loyalty.segments import MAX_INACTIVE_DAYS, TYPES, Segment, Sent, count_recipients, parse_segment
 from app.models import Program
 
@@ -29,7 +30,7 @@ SEGMENT: Schema = {
         "tier": {"type": "string", "minLength": 1, "maxLength": 40, "description": "for type tier: the tier's name"},
         "days": {"type": "integer", "minimum": 1, "maximum": MAX_INACTIVE_DAYS,
                  "description": "for type inactive: no earning or redeeming for this many days"},
-        "member_id": {"type": "integer", "minimum": 1, "description": "for type member"},
+        "member_id": {"type": "integer", "minimum": 1, "maximum": INT32_MAX, "description": "for type member"},
         "marketing_consent": {"type": "boolean", "default": False,
                               "description": "true: only the members who agreed to marketing messages"},
     },

@@ -11,6 +11,7 @@ from app.api.lookups import merchant_program
 from app.api.openapi import document, op, path_param, query_param
 from app.api.schemas import Schema
 from app.errors import ApiError
+from app.input_guard import digits
 from app.loyalty.stats import ProgramStats, program_stats
 
 MAX_DAYS = 366
@@ -68,7 +69,7 @@ def _days() -> int:
     raw = request.args.get("days", "")
     if not raw:
         return 30
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_DAYS:
+    if not digits(raw) or not 1 <= int(raw) <= MAX_DAYS:
         raise ApiError(400, "invalid_query", f"days must be a whole number from 1 to {MAX_DAYS}")
     return int(raw)
 

@@ -11,6 +11,9 @@ from jsonschema.exceptions import ValidationError
 
 from app.api.schemas import Schema
 from app.errors import ApiError
+from app.input_guard import JsonRefused, parse_json, unstorable
+
+IDEMPOTENCY_KEY_MAX = 100  # the ledger's column
 
 
 @lru_cache(maxsize=None)
@@ -61,9 +64,9 @@ def json_body(schema: Schema) -> dict[str, Any]:
     if not raw.strip():
         raise ApiError(400, "malformed_json", "the body is empty; send a JSON object")
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "malformed_json", "the body is not valid JSON") from None
+        data = parse_json(raw)
+    except JsonRefused as exc:
+        raise ApiError(exc.status, "malformed_json" if exc.status == 400 else "invalid_value", exc.message) from None
     if not isinstance(data, dict):
         raise ApiError(400, "malformed_json", "the body must be a JSON object")
     validator = _validator(id(schema), json.dumps(schema, sort_keys=True))
@@ -71,3 +74,13 @@ def json_body(schema: Schema) -> dict[str, Any]:
     if errors:
         raise ApiError(422, "invalid_value", "; ".join(dict.fromkeys(_sentence(e) for e in errors[:5])))
     return data
+
+
+def idempotency_key(body: dict[str, Any]) -> str | None:
+    """The body's idempotency_key (bounded by the schema) or else the Idempotency-Key header,
+    which no schema sees: a key its column cannot hold is 422, not a database error."""
+    key = body.get("idempotency_key") or request.headers.get("Idempotency-Key") or None
+    if key is not None and (len(key) > IDEMPOTENCY_KEY_MAX or unstorable(key)):
+        raise ApiError(422, "invalid_value", f"the Idempotency-Key header must be 1 to {IDEMPOTENCY_KEY_MAX} "
+                                             "printable characters")
+    return key

@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from app.dashboard.zones import zone_choices
+from app.input_guard import CleanForm
 from app.loyalty.days import zone_names
 from app.loyalty.enrollment import EMAIL_RE
 
@@ -52,21 +53,21 @@ def role_choices() -> list[SelectChoice]:
             SelectChoice("owner", _l("Owner: everything"))]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(CleanForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(message=_l("Enter your e-mail.")), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[
         DataRequired(message=_l("Enter your password.")), Length(max=MAX_PASSWORD)])
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(CleanForm):
     pass
 
 
-class ForgotForm(FlaskForm):
+class ForgotForm(CleanForm):
     email = _email_field()
 
 
-class ResetForm(FlaskForm):
+class ResetForm(CleanForm):
     password = _new_password()
     confirm = _confirm()
 
@@ -82,7 +83,7 @@ def _zone_field() -> SelectField:
                        render_kw={"translate": "no"})
 
 
-class SetupForm(FlaskForm):
+class SetupForm(CleanForm):
     """The first run; the time zone is preselected from the browser's zone or its language."""
 
     shop = StringField(_l("Shop name"), validators=[
@@ -98,20 +99,20 @@ class SetupForm(FlaskForm):
         self.timezone.choices = zone_choices(suggested)
 
 
-class AcceptInviteForm(FlaskForm):
+class AcceptInviteForm(CleanForm):
     name = _name_field(_l("Your name"))
     password = _new_password()
     confirm = _confirm()
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(CleanForm):
     name = _name_field(_l("Name"))
     locale = SelectField(_l("Language"), choices=[
         SelectChoice("", _l("The browser's language")), SelectChoice("it", "Italiano", {"lang": "it"}),
         SelectChoice("en", "English", {"lang": "en"})], default="")
 
 
-class ShopForm(FlaskForm):
+class ShopForm(CleanForm):
     """The shop's name and its time zone ("" keeps the installation's)."""
 
     shop = StringField(_l("Shop name"), validators=[
@@ -123,28 +124,28 @@ class ShopForm(FlaskForm):
         self.timezone.choices = zone_choices(suggested, first=installation)
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(CleanForm):
     current = PasswordField(_l("Current password"), validators=[
         DataRequired(message=_l("Enter your current password.")), Length(max=MAX_PASSWORD)])
     password = _new_password()
     confirm = _confirm()
 
 
-class InviteForm(FlaskForm):
+class InviteForm(CleanForm):
     email = _email_field()
     name = _name_field(_l("Name"))
     role = SelectField(_l("Role"), choices=role_choices, default="cashier")
 
 
-class RoleForm(FlaskForm):
+class RoleForm(CleanForm):
     role = SelectField(_l("Role"), choices=role_choices)
 
 
-class ActionForm(FlaskForm):
+class ActionForm(CleanForm):
     """A button that changes something: only the CSRF token travels."""
 
 
-class ApiKeyForm(FlaskForm):
+class ApiKeyForm(CleanForm):
     label = StringField(_l("Label"), validators=[
         DataRequired(message=_l("Name the key after what will use it, e.g. “till app”.")),
         Length(max=120, message=_l("At most 120 characters."))])

@@ -18,6 +18,7 @@ from app.dashboard.members import merchant_member, render_member
 from app.enrollment.links import card_token, google_save_url
 from app.extensions import db
 from app.formats import grouped
+from app.input_guard import CleanForm
 from app.loyalty.errors import InsufficientPoints, InvalidAmount
 from app.loyalty.ledger import MAX_POINTS_PER_ENTRY, post, totals
 from app.loyalty.privacy import erase_member, export_member
@@ -28,7 +29,7 @@ from app.passdl import pass_url
 ERASE_WORD = "ERASE"
 
 
-class AdjustForm(FlaskForm):
+class AdjustForm(CleanForm):
     points = StringField(_l("Points to add or take off"), validators=[
         DataRequired(message=_l("Enter a number of points, e.g. 50 or -20."))])
     reason = StringField(_l("Reason"), validators=[
@@ -36,11 +37,11 @@ class AdjustForm(FlaskForm):
         Length(max=200, message=_l("At most 200 characters."))])
 
 
-class ResendForm(FlaskForm):
+class ResendForm(CleanForm):
     pass
 
 
-class EraseForm(FlaskForm):
+class EraseForm(CleanForm):
     confirm = StringField(_l("Type the member's name, or ERASE"), validators=[
         DataRequired(message=_l("Type the member's name, or ERASE, to confirm."))])
 

@@ -43,8 +43,16 @@ def _max_bytes() -> int:
 
 @bp.url_value_preprocessor
 def _allow_csv_uploads(endpoint: str | None, values: dict[str, Any] | None) -> None:
-    # Runs before the CSRF check reads the form, which is when the size limit applies.
-    if endpoint == UPLOAD_ENDPOINT and request.method == "POST":
+    """The file's limit, for a signed-in owner of this program only (anyone else is refused from
+    the Content-Length, unread). Runs before the CSRF check reads the form, which is when the
+    size limit applies, so the staff member is looked up here."""
+    from app.dashboard import load_staff
+    from app.dashboard.program_design import owns_program
+
+    if endpoint != UPLOAD_ENDPOINT or request.method != "POST" or not values:
+        return
+    load_staff()
+    if owns_program(values.get("program_id")):
         request.max_content_length = max(_max_bytes() + 64 * 1024,  # the file and the form around it
                                          current_app.config.get("MAX_CONTENT_LENGTH") or 0)
 

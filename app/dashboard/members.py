@@ -17,6 +17,7 @@ from app.dashboard import bp, login_required, owned_program, owner_required
 from app.dashboard.member_details import member_details
 from app.dashboard.member_labels import member_labels
 from app.extensions import db
+from app.input_guard import digits
 from app.loyalty.members_csv import export_rows
 from app.models import Card, LedgerEntry, Member, Program
 
@@ -46,7 +47,7 @@ class Page:
 def page_number(name: str = "page") -> int:
     """The page asked for in the query string; anything odd is page 1, never an error."""
     raw = request.args.get(name, "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 1_000_000 else 1
+    return int(raw) if digits(raw) and 0 < int(raw) < 1_000_000 else 1
 
 
 def _matches(query: str) -> ColumnElement[bool]:

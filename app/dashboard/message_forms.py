@@ -9,11 +9,12 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from app.extensions import db
+from app.input_guard import CleanForm
+from app.input_guard import digits
 from app.loyalty.errors import LoyaltyError
 from app.loyalty.segments import MAX_INACTIVE_DAYS, MAX_MESSAGE, Segment, parse_segment
 from app.models import Member, Program
@@ -21,7 +22,7 @@ from app.models import Member, Program
 DEFAULT_DAYS = "30"
 
 
-class MessageForm(FlaskForm):
+class MessageForm(CleanForm):
     text = TextAreaField(_l("Message"), validators=[
         DataRequired(message=_l("Write the message.")),
         Length(max=MAX_MESSAGE, message=_l("At most %(max)d characters.", max=MAX_MESSAGE))])
@@ -70,7 +71,7 @@ def raw_segment(values: Mapping[str, Any]) -> dict[str, Any]:
 
 def _number(value: Any) -> Any:
     text = str(value or "").strip()
-    return int(text) if text.isdigit() and len(text) < 16 else text
+    return int(text) if digits(text, 9) else text  # an id past the 32-bit range is no member's
 
 
 def chosen_member(program: Program, member_id: Any) -> Member | None:

@@ -1,8 +1,9 @@
 """The design tab: the card's words, colours and images, with a live preview beside the form.
 
 Images arrive in the same form as the texts. A file over 5 MB is refused beside its own field:
-this route accepts bodies up to three such files (the app's usual limit is far smaller), and a
-body larger still is answered with this page and a message beside the images, never a bare 413.
+for the program's signed-in owner this route accepts bodies up to three such files (the app's
+usual limit, which binds everyone else, is far smaller), and a body larger still is answered
+with this page and a message beside the images, never a bare 413.
 """
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ from app.loyalty.errors import LoyaltyError
 from app.loyalty.programs import update_program
 from app.models import Card, Program
 from app.wallet.program_art import image_data, remove_images, store_images, uploaded_kinds
-from app.wallet.uploads import KINDS, MAX_BYTES, MINIMUMS, ScaledImage, UploadRejected, prepare_upload
+from app.wallet.uploads import (KINDS, MAX_BYTES, MAX_PIXELS, MAX_SIDE, MINIMUMS, ScaledImage, UploadRejected,
+                                prepare_upload)
 
 DESIGN_ENDPOINT = "dashboard.program_design"
 BODY_LIMIT = len(KINDS) * MAX_BYTES + 1024 * 1024  # three full images and the text fields
@@ -46,9 +48,26 @@ HINTS = {
 
 @bp.url_value_preprocessor
 def _allow_image_uploads(endpoint: str | None, values: dict[str, Any] | None) -> None:
-    # Runs before the CSRF check reads the form, which is when the size limit applies.
-    if endpoint == DESIGN_ENDPOINT and request.method == "POST":
+    """The larger body limit, for a signed-in owner of this program only: anyone else is held to
+    the app's usual limit and refused (413) from the Content-Length, before the body is read.
+    Runs before the CSRF check reads the form, which is when the limit applies, so the staff
+    member is looked up here, ahead of the dashboard's own hook."""
+    if endpoint != DESIGN_ENDPOINT or request.method != "POST" or not values:
+        return
+    from app.dashboard import load_staff
+
+    load_staff()
+    if owns_program(values.get("program_id")):
         request.max_content_length = max(BODY_LIMIT, current_app.config.get("MAX_CONTENT_LENGTH") or 0)
+
+
+def owns_program(program_id: object) -> bool:
+    """Signed in as an owner of this program: who may send a large body (an upload) to its pages."""
+    staff = g.staff
+    if staff is None or staff.role != "owner" or not isinstance(program_id, int):
+        return False
+    program = db.session.get(Program, program_id)
+    return program is not None and program.merchant_id == staff.merchant_id
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -60,11 +79,12 @@ def _too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
         load_staff()  # the size limit struck in the CSRF check, before the dashboard's own hooks
     from app.dashboard.member_imports import UPLOAD_ENDPOINT, too_large_page
 
-    if request.endpoint == UPLOAD_ENDPOINT and request.view_args and getattr(g.staff, "role", None) == "owner":
+    program_id = (request.view_args or {}).get("program_id")
+    if request.endpoint == UPLOAD_ENDPOINT and owns_program(program_id):
         return too_large_page()
-    if request.endpoint != DESIGN_ENDPOINT or request.view_args is None or getattr(g.staff, "role", None) != "owner":
-        return _on_http(exc)  # every other page answers as the rest of the app does
-    program = owned_program(int(request.view_args["program_id"]))
+    if request.endpoint != DESIGN_ENDPOINT or not owns_program(program_id):
+        return _on_http(exc)  # every other page, and everyone but the program's owner, as the rest of the app
+    program = owned_program(int(program_id))  # type: ignore[arg-type]
     form = Form(_current_values(program))
     form.fail("images", _("These files are too large together. Each image may be at most 5 MB; "
                           "choose smaller files and save again."))
@@ -102,8 +122,11 @@ def upload_message(exc: UploadRejected, kind: str) -> str:
         "empty": _("This file is empty."),
         "not_image": _("This file is not a picture we can read. Use a PNG, JPEG or WebP image."),
         "format": _("This picture's format is not supported. Use PNG, JPEG or WebP."),
-        "too_many_pixels": _("This picture has too many pixels. Make it smaller (under 40 megapixels) and try again."),
     }
+    if exc.reason == "too_many_pixels":
+        return _("This picture has too many pixels to use (at most %(megapixels)d megapixels, such as "
+                 "%(side)d×%(side)d). Save a smaller copy and choose it again.",
+                 megapixels=MAX_PIXELS // 1_000_000, side=MAX_SIDE)
     if exc.reason == "too_small":
         return _("This picture is %(width)d×%(height)d pixels; the %(kind)s needs at least %(min_width)d×%(min_height)d.",
                  width=exc.width, height=exc.height, kind=KIND_NAMES[kind],

@@ -11,6 +11,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.dashboard.numbers import input_number, read_number
+from app.input_guard import unstorable
 from app.loyalty.errors import LoyaltyError
 
 HEX_RE = re.compile(r"^#?([0-9a-fA-F]{6})$")
@@ -35,6 +36,8 @@ class Form:
         value = self.get(name)
         if required and not value:
             self.fail(name, _("This cannot be empty."))
+        elif unstorable(value):
+            self.fail(name, _("This contains a character that is not allowed (such as a NUL)."))
         elif len(value) > max_length:
             self.fail(name, _("At most %(count)d characters, please (now %(now)d).", count=max_length, now=len(value)))
         else:

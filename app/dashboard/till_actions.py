@@ -13,6 +13,7 @@ from app.dashboard import till_input as read
 from app.dashboard.till_input import TillInputError
 from app.extensions import db
 from app.formats import grouped
+from app.input_guard import digits
 from app.loyalty.errors import InvalidAmount
 from app.loyalty.ledger import Posting, current_tier, earn_amount, post, totals
 from app.loyalty.rewards import Redemption, redeem_reward, use_code
@@ -91,7 +92,7 @@ def _given(card: Card, redemption: Redemption) -> Done:
 def reward_given(card: Card, key: str) -> Done:
     raw = request.form.get("reward_id", "")
     reward = db.session.scalar(select(Reward).where(Reward.id == int(raw), Reward.program_id == card.program_id)) \
-        if raw.isdigit() else None
+        if digits(raw, 9) else None
     if reward is None:
         raise TillInputError("reward", _("This reward is not offered any more."), 409)
     return _given(card, redeem_reward(card.member, reward, idempotency_key=key))

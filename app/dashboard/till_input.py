@@ -10,6 +10,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 
 from app.dashboard.numbers import read_number
+from app.input_guard import digits
 from app.loyalty import rewards, stamps
 from app.loyalty.earning import parse_amount
 from app.loyalty.errors import IdempotencyKeyReused, InsufficientPoints, InvalidAmount, LoyaltyError
@@ -57,7 +58,7 @@ def money(raw: str, currency: str, locale: str) -> Decimal:
 
 def whole_number(raw: str, field: str, high: int) -> int:
     text = (raw or "").strip().lstrip("+")
-    if not text.isdigit() or not 1 <= int(text) <= high:
+    if not digits(text) or not 1 <= int(text) <= high:
         raise TillInputError(field, _("Enter a whole number from 1 to %(high)s.", high=high))
     return int(text)
 

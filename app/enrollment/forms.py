@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, Field, HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from app.input_guard import CleanForm
 from app.loyalty.enrollment import EMAIL_RE, PHONE_RE
 
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y")
@@ -44,7 +45,7 @@ def valid_birthday(form: FlaskForm, field: Field) -> None:
         raise ValidationError(_l("Enter a date in the past."))
 
 
-class JoinForm(FlaskForm):
+class JoinForm(CleanForm):
     name = StringField(_l("Name"), validators=[
         DataRequired(message=_l("Enter your name.")), Length(max=100, message=_l("At most 100 characters."))])
     email = EmailField(_l("E-mail"), validators=[DataRequired(message=_l("Enter your e-mail.")), valid_email])

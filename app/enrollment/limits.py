@@ -1,4 +1,4 @@
-"""Per-address rate limiting of join submissions (memory by default, Redis in production)."""
+"""Per-address rate limiting of join submissions and Wallet logs (memory by default, Redis in production)."""
 from __future__ import annotations
 
 from flask import current_app
@@ -11,3 +11,7 @@ limiter = Limiter(key_func=get_remote_address)
 
 def join_rate() -> str:
     return str(current_app.config["JOIN_RATE_LIMIT"])
+
+
+def passkit_log_rate() -> str:
+    return str(current_app.config["PASSKIT_LOG_RATE_LIMIT"])

@@ -61,7 +61,7 @@ def new_card_number() -> str:
 
 
 def is_card_number(text: str) -> bool:
-    return text.isdigit() and len(text) == CARD_DIGITS and luhn_digit(text[:-1]) == text[-1]
+    return text.isascii() and text.isdigit() and len(text) == CARD_DIGITS and luhn_digit(text[:-1]) == text[-1]
 
 
 def _unique(column: object, make: object) -> str:

@@ -120,7 +120,7 @@ def _points(raw: str) -> int:
     text = raw.strip()
     if not text:
         return 0
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise BadRow(f"points {text!r} is not a whole number of 0 or more")
     if int(text) > MAX_BALANCE:
         raise BadRow(f"points {text} is more than {MAX_BALANCE}")

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 import re
 from datetime import datetime, timezone
 from typing import Any
@@ -12,8 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.http import http_date
 
 from app.errors import ApiError
+from app.enrollment.limits import limiter, passkit_log_rate
 from app.events import card_moved
 from app.extensions import db
+from app.input_guard import INT64_MAX, JsonRefused, digits, parse_json
 from app.models import Card, Device, DeviceLog, Registration
 from app.models._common import utcnow
 from app.passkit import bp
@@ -53,9 +54,9 @@ def _card(pass_type: str, serial: str) -> Row[Any]:
 
 def _push_token() -> str:
     try:
-        body = json.loads(request.get_data() or b"null")
-    except ValueError:
-        raise ApiError(400, "malformed_json", "the body is not valid JSON") from None
+        body = parse_json(request.get_data() or b"null")
+    except JsonRefused as exc:
+        raise ApiError(400, "malformed_json", exc.message) from None
     token = body.get("pushToken") if isinstance(body, dict) else None
     if not isinstance(token, str) or not PUSH_TOKEN_RE.match(token):
         raise ApiError(400, "invalid_push_token", "pushToken is missing or malformed")
@@ -63,12 +64,14 @@ def _push_token() -> str:
 
 
 def _device(library_id: str, push_token: str) -> Device:
+    """The device, created or refreshed; `updated_at` is the last time it registered anything,
+    the clock that decides which device gives way when a card has too many."""
     device = db.session.scalar(select(Device).where(Device.library_identifier == library_id))
     if device is None:
         device = Device(library_identifier=library_id, push_token=push_token)
         db.session.add(device)
         db.session.flush()
-    elif device.push_token != push_token:
+    else:
         device.push_token = push_token
         device.updated_at = utcnow()
     return device
@@ -78,17 +81,47 @@ def _card_event(kind: str, card_id: int, device: Device, reason: str | None = No
     card_moved(kind, [card_id], device.id, device.platform, reason)
 
 
+def _lock_card(card_id: int) -> None:
+    """Registrations for one card take turns (the row lock on PostgreSQL; SQLite has one writer
+    anyway), so concurrent ones cannot both count room for themselves past the bound."""
+    db.session.execute(select(Card.id).where(Card.id == card_id).with_for_update())
+
+
+def _make_room(card_id: int, newcomer: Device) -> None:
+    """Past PASSKIT_MAX_DEVICES_PER_CARD the device silent longest (least recently registered)
+    loses the card: a customer on a fifth phone still gets updates, a flood cannot grow the table."""
+    keep = current_app.config["PASSKIT_MAX_DEVICES_PER_CARD"] - 1
+    oldest = db.session.scalars(
+        select(Registration).join(Device, Device.id == Registration.device_id)
+        .where(Registration.card_id == card_id, Registration.device_id != newcomer.id)
+        .order_by(Device.updated_at.desc(), Registration.id.desc()).offset(keep)
+    ).all()
+    for registration in oldest:
+        evicted = registration.device
+        db.session.delete(registration)
+        db.session.flush()
+        _card_event("removed", card_id, evicted, reason="replaced")
+        _forget_if_lonely(evicted)
+
+
+def _forget_if_lonely(device: Device) -> None:
+    if not db.session.scalar(select(func.count(Registration.id)).where(Registration.device_id == device.id)):
+        db.session.delete(device)
+
+
 @bp.post("/v1/devices/<device_id>/registrations/<pass_type>/<serial>")
 def register(device_id: str, pass_type: str, serial: str) -> tuple[str, int]:
     _device_id_ok(device_id)
     card = _card(pass_type, serial)
     push_token = _push_token()
     try:
+        _lock_card(card.id)
         device = _device(device_id, push_token)
         known = db.session.scalar(
             select(Registration.id).where(Registration.device_id == device.id, Registration.card_id == card.id)
         )
         if known is None:
+            _make_room(card.id, device)
             db.session.add(Registration(device_id=device.id, card_id=card.id))
             db.session.flush()
             _card_event("installed", card.id, device)
@@ -110,9 +143,7 @@ def unregister(device_id: str, pass_type: str, serial: str) -> tuple[str, int]:
         ).rowcount  # type: ignore[attr-defined]
         if removed:
             _card_event("removed", card.id, device, reason="unregistered")
-        remaining = db.session.scalar(select(func.count(Registration.id)).where(Registration.device_id == device.id))
-        if not remaining:
-            db.session.delete(device)
+        _forget_if_lonely(device)
         db.session.commit()
     return "", 200
 
@@ -121,7 +152,7 @@ def _since() -> int | None:
     raw = request.args.get("passesUpdatedSince")
     if raw is None or raw == "":
         return None
-    if not raw.isdigit() or len(raw) > 19:
+    if not digits(raw, 19) or int(raw) > INT64_MAX:
         raise ApiError(400, "invalid_tag", "passesUpdatedSince is not a tag this service handed out")
     return int(raw)
 
@@ -146,8 +177,7 @@ def _forget_voided(library_id: str, card_ids: list[int]) -> None:
         ).rowcount  # type: ignore[attr-defined]
         if removed:
             _card_event("removed", card_id, device, reason="voided")
-    if not db.session.scalar(select(func.count(Registration.id)).where(Registration.device_id == device.id)):
-        db.session.delete(device)
+    _forget_if_lonely(device)
     db.session.commit()
 
 
@@ -184,9 +214,9 @@ def latest_pass(pass_type: str, serial: str) -> Response:
 
 def _log_messages() -> list[str]:
     try:
-        body = json.loads(request.get_data() or b"null")
-    except ValueError:
-        raise ApiError(400, "malformed_json", "the body is not valid JSON") from None
+        body = parse_json(request.get_data() or b"null")
+    except JsonRefused as exc:
+        raise ApiError(400, "malformed_json", exc.message) from None
     logs = body.get("logs") if isinstance(body, dict) else None
     if not isinstance(logs, list) or not all(isinstance(m, str) for m in logs):
         raise ApiError(400, "invalid_logs", 'the body must be {"logs": ["…", …]}')
@@ -194,6 +224,7 @@ def _log_messages() -> list[str]:
 
 
 @bp.post("/v1/log")
+@limiter.limit(passkit_log_rate)
 def log() -> tuple[str, int]:
     messages = _log_messages()
     for message in messages:

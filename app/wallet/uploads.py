@@ -18,7 +18,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from passes.apple.images import RULES
 
 MAX_BYTES = 5 * 1024 * 1024
-MAX_PIXELS = 40_000_000  # a 40-megapixel photo decodes to ~160 MB; anything bigger is refused unread
+# The biggest picture worth decoding: a 12-megapixel phone photo fits, and it decodes to ~100 MB
+# at worst. Anything larger is refused from its header alone, unread: a PNG of one flat colour
+# compresses 6300×6300 pixels into 40 KB, and decoding it would cost ~400 MB and seconds.
+MAX_SIDE = 4096
+MAX_PIXELS = MAX_SIDE * MAX_SIDE
 FORMATS = ("PNG", "JPEG", "WEBP")
 KINDS = ("logo", "icon", "strip")
 SCALES = (1, 2, 3)
@@ -77,7 +81,7 @@ def _decode(data: bytes) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=FORMATS)
+            image = Image.open(io.BytesIO(data), formats=FORMATS)  # the header only
             if image.width * image.height > MAX_PIXELS:
                 raise UploadRejected("too_many_pixels", width=image.width, height=image.height)
             image.load()

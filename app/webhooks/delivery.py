@@ -115,7 +115,7 @@ def retry_in(result: Result, attempt: int, backoff: Callable[[int], float] | Non
 
 def _retry_after(response: httpx.Response) -> float | None:
     raw = response.headers.get("retry-after", "").strip()
-    if raw.isdigit():
+    if raw.isascii() and raw.isdigit() and len(raw) <= 18:
         return float(raw)
     if raw:
         try:

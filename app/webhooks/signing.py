@@ -36,7 +36,7 @@ def verify(secret: str, body: bytes | str, header: str, tolerance: int = 300, no
     candidates: list[str] = []
     for part in header.split(","):
         key, _, value = part.strip().partition("=")
-        if key == "t" and value.isdigit():
+        if key == "t" and value.isascii() and value.isdigit() and len(value) <= 18:
             ts = int(value)
         elif key == SCHEME and value:
             candidates.append(value)

@@ -3,7 +3,9 @@ refused beside the field with nothing stored."""
 from __future__ import annotations
 
 import io
+import os
 import re
+import time
 from typing import Any
 
 import pytest
@@ -11,12 +13,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
+from PIL import Image
 from werkzeug.test import encode_multipart
 
 from app.extensions import db
 from app.models import Card, Program, ProgramImage
-from tests.conftest import Api
-from tests.dashboard.members_helpers import login
+from app.wallet.uploads import UploadRejected, prepare_upload
+from tests.conftest import Api, new_merchant
+from tests.dashboard.members_helpers import add_cashier, login
 from tests.dashboard.test_programs import OWNER, design_form, error_beside
 from tests.wallet.test_uploaded_artwork import picture
 
@@ -128,3 +132,93 @@ def test_a_new_upload_replaces_the_old_one(rossi: Program, client: FlaskClient) 
     upload(client, rossi, logo=(picture(300, 100), "logo.png"))
     upload(client, rossi, logo=(picture(150, 150), "square.png"))
     assert [row for row in stored() if row[1] == 3] == [("logo", 3, 150, 150)]
+
+
+def bomb(side: int = 6300) -> bytes:
+    """A flat picture of side×side pixels that compresses to a few kilobytes."""
+    buffer = io.BytesIO()
+    Image.new("P", (side, side), 0).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_a_decompression_bomb_is_refused_beside_its_field(rossi: Program, client: FlaskClient) -> None:
+    data = bomb()
+    assert len(data) < 100_000
+    response = upload(client, rossi, strip=(data, "strip.png"), icon=(picture(100, 100), "icon.png"))
+    assert response.status_code == 422
+    message = error_beside(response.get_data(as_text=True), "strip")
+    assert "too many pixels to use (at most 16 megapixels, such as 4096×4096)" in message
+    assert stored() == []
+
+
+def test_a_bomb_is_refused_far_faster_than_it_decodes() -> None:
+    data = bomb()
+    started = time.perf_counter()
+    for _ in range(10):
+        with pytest.raises(UploadRejected) as refused:
+            prepare_upload(data, "strip")
+    refusing = (time.perf_counter() - started) / 10
+    assert refused.value.reason == "too_many_pixels"
+    started = time.perf_counter()
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        image.convert("RGBA")
+    decoding = time.perf_counter() - started
+    assert refusing * 20 < decoding, (refusing, decoding)
+
+
+class _CountingStream(io.RawIOBase):
+    """A request body of `size` zero bytes that counts what the server reads of it."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.position = 0
+        self.read_bytes = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True  # the test client measures the body by seeking to its end
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        self.position = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.size}[whence] + offset
+        return self.position
+
+    def tell(self) -> int:
+        return self.position
+
+    def readinto(self, buffer: Any) -> int:
+        count = max(0, min(len(buffer), self.size - self.position))
+        buffer[:count] = b"\0" * count
+        self.position += count
+        self.read_bytes += count
+        return count
+
+
+@pytest.mark.parametrize("who", ["anonymous", "cashier", "another owner"])
+def test_a_large_body_from_anyone_but_the_owner_is_refused_unread(app: Flask, owner: Api, member: dict[str, Any],
+                                                                   runner: Any, client: FlaskClient, who: str) -> None:
+    if who == "cashier":
+        login(client, add_cashier())
+    elif who == "another owner":
+        new_merchant(runner, "Bar Verdi", "owner@verdi.example")
+        login(client, "owner@verdi.example")
+    app.config["WTF_CSRF_ENABLED"] = True  # as in production: the CSRF check reads the form first
+    size = 16 * 1024 * 1024
+    body = _CountingStream(size)
+    response = client.post(f"/dashboard/programs/{member['program_id']}/design", input_stream=body,
+                           content_length=size, content_type="multipart/form-data; boundary=x")
+    assert response.status_code == 413
+    assert body.read_bytes == 0
+
+
+def test_the_owners_five_megabyte_upload_is_accepted(rossi: Program, client: FlaskClient) -> None:
+    noise = Image.frombytes("RGB", (1290, 1290), os.urandom(1290 * 1290 * 3))
+    buffer = io.BytesIO()
+    noise.save(buffer, format="PNG")
+    data = buffer.getvalue()
+    assert 4.5 * 1024 * 1024 < len(data) <= 5 * 1024 * 1024
+    response = upload(client, rossi, strip=(data, "strip.png"))
+    assert response.status_code == 302
+    assert [row[:2] for row in stored()] == [("strip", 1), ("strip", 2), ("strip", 3)]

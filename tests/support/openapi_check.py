@@ -44,8 +44,8 @@ class OpenApiRecorder:
         app.after_request(self._check)
 
     def _check(self, response: Response) -> Response:
-        if not request.path.startswith("/api/v1/"):
-            return response
+        if not request.path.startswith("/api/v1/") or request.method == "OPTIONS":
+            return response  # OPTIONS: HTTP's own answer (an empty 200 with Allow), no operation of the document
         where = f"{request.method} {request.path} -> {response.status_code}"
         body = response.get_data()
         payload: Any = None
