@@ -17,7 +17,10 @@ from functools import lru_cache
 from importlib import resources
 from zoneinfo import ZoneInfo
 
+from babel import UnknownLocaleError
+from babel.dates import get_timezone_location
 from flask import request
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
@@ -102,23 +105,33 @@ def suggested_zones(tags: Iterable[str], *known: str | None) -> list[str]:
     return [str(name) for name in dict.fromkeys(found)]
 
 
-def zone_label(name: str, now: datetime | None = None) -> str:
-    """"Europe/Rome (Rome, UTC+1)": the name that is stored, its city and today's offset, written
-    as people write it (UTC+1, UTC+5:30, UTC−3), not as a clock time."""
+def zone_label(name: str, now: datetime | None = None, locale: str = "en") -> str:
+    """"Europe/Rome (Roma, UTC+1)": the name that is stored, its city in the page's language (so
+    the search finds "Roma" as well as "Rome") and today's offset, written as people write it
+    (UTC+1, UTC+5:30, UTC-3), not as a clock time."""
     offset = (now or datetime.now(timezone.utc)).astimezone(ZoneInfo(name)).strftime("%z")
     hours, minutes = int(offset[1:3]), offset[3:]
     utc = "UTC" if offset[1:] == "0000" else f"UTC{offset[0]}{hours}" + (f":{minutes}" if minutes != "00" else "")
     if "/" not in name:
         return f"{name} ({utc})"
-    city = name.rsplit("/", 1)[1].replace("_", " ")
-    return f"{name} ({city}, {utc})"
+    return f"{name} ({city(name, locale)}, {utc})"
+
+
+@lru_cache(maxsize=4096)
+def city(name: str, locale: str) -> str:
+    """The zone's city as the language writes it (CLDR: Roma, Lisbona), else as the name spells it."""
+    try:
+        return str(get_timezone_location(name, locale=locale, return_city=True))
+    except (LookupError, ValueError, UnknownLocaleError):
+        return name.rsplit("/", 1)[1].replace("_", " ")
 
 
 def zone_choices(suggested: list[str], first: SelectChoice | None = None) -> dict[str, list[SelectChoice]]:
     """The picker's groups: the suggested zones (after `first`, if any), then all the others."""
     now = datetime.now(timezone.utc)
     head = [first] if first is not None else []
-    groups = {str(_l("Suggested")): head + [SelectChoice(n, zone_label(n, now)) for n in suggested]}
-    groups[str(_l("Other time zones"))] = [SelectChoice(n, zone_label(n, now)) for n in zone_names()
+    language = str(get_locale() or "en")
+    groups = {str(_l("Suggested")): head + [SelectChoice(n, zone_label(n, now, language)) for n in suggested]}
+    groups[str(_l("Other time zones"))] = [SelectChoice(n, zone_label(n, now, language)) for n in zone_names()
                                            if n not in suggested]
     return {label: choices for label, choices in groups.items() if choices}

@@ -68,6 +68,12 @@ def test_labels_name_the_city_and_the_offset_of_the_day() -> None:
     assert zone_label("UTC", SUMMER) == "UTC (UTC)"
 
 
+def test_labels_name_the_city_in_the_pages_language() -> None:
+    assert zone_label("Europe/Rome", WINTER, "it") == "Europe/Rome (Roma, UTC+1)"
+    assert zone_label("Europe/Lisbon", SUMMER, "it") == "Europe/Lisbon (Lisbona, UTC+1)"
+    assert zone_label("Europe/Lisbon", SUMMER, "en") == "Europe/Lisbon (Lisbon, UTC+1)"
+
+
 def test_an_italian_setup_preselects_rome_among_the_suggested_zones(client: FlaskClient) -> None:
     page = client.get("/dashboard/setup", headers={"Accept-Language": "it-IT,it;q=0.9,en;q=0.5"}).get_data(as_text=True)
     assert '<label for="timezone">Fuso orario</label>' in page
@@ -76,7 +82,7 @@ def test_an_italian_setup_preselects_rome_among_the_suggested_zones(client: Flas
     assert groups["Suggeriti"] == ["Europe/Rome"] and "Europe/Rome" not in groups["Altri fusi orari"]
     assert len(groups["Altri fusi orari"]) == len(zone_names()) - 1
     assert _selected(page) == ["Europe/Rome"]
-    assert re.search(r'value="Europe/Rome">Europe/Rome \(Rome, UTC\+[12]\)</option>', page)
+    assert re.search(r'value="Europe/Rome">Europe/Rome \(Roma, UTC\+[12]\)</option>', page)
     assert 'name="browser_zone" type="hidden"' in page and "dashboard/zones.js" in page
     assert 'class="field zone-filter" hidden' in page  # the search box waits for its script
 
