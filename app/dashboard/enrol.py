@@ -18,13 +18,12 @@ from werkzeug.wrappers import Response
 from app.dashboard import bp, login_required, owned_program
 from app.dashboard import till_input as read
 from app.dashboard.enrol_form import EnrolForm
-from app.dashboard.member_actions import ResendForm, card_mail
+from app.dashboard.member_actions import ResendForm, email_card
 from app.enrollment.forms import parse_birthday
 from app.enrollment.links import till_card_token
 from app.extensions import db
 from app.loyalty.enrollment import Applicant, enroll, enrolled_member, enrolled_with_key
 from app.loyalty.errors import InvalidValue, MemberExists
-from app.mail import send
 from app.models import Member, Program
 from app.models._common import utcnow
 from app.poster.qr import qr_svg
@@ -223,13 +222,4 @@ def email_new_card(program_id: int, member_id: int) -> Response:
     if not ResendForm().validate_on_submit():
         flash(_("The form expired. Try again."), "error")
         return back
-    if not member.email or member.email.endswith("@invalid"):
-        flash(_("This member has no e-mail address."), "error")
-        return back
-    mail = card_mail(member, again=False)
-    db.session.commit()  # nothing changed; ends the transaction before the slow part
-    if send(mail):
-        flash(_("The card link was sent to %(email)s.", email=member.email), "message")
-    else:
-        flash(_("The e-mail could not be sent. Check the mail settings or try again later."), "error")
-    return back
+    return email_card(member, back, again=False)

@@ -124,10 +124,15 @@ def resend_card(member_id: int) -> Response:
     if member.erased_at is not None or member.card.voided:
         flash(_("This member was erased: there is no card to send."), "error")
         return back
+    return email_card(member, back)
+
+
+def email_card(member: Member, back: Response, again: bool = True) -> Response:
+    """Sends the member their card link, after the transaction ends, and says how it went."""
     if not member.email or member.email.endswith("@invalid"):
         flash(_("This member has no e-mail address."), "error")
         return back
-    mail = card_mail(member)
+    mail = card_mail(member, again=again)
     db.session.commit()  # nothing changed; ends the transaction before the slow part
     if send(mail):
         flash(_("The card link was sent to %(email)s.", email=member.email), "message")
