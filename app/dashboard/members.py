@@ -4,7 +4,6 @@ Cashiers search and read (to serve a customer at the till); what changes a membe
 owner's, in member_actions.py."""
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from app.dashboard.member_details import member_details
 from app.dashboard.member_labels import member_labels
 from app.extensions import db
 from app.input_guard import digits
+from app.loyalty.csv_cells import Writer
 from app.loyalty.members_csv import export_rows
 from app.models import Card, LedgerEntry, Member, Program
 
@@ -101,7 +101,7 @@ def members(program_id: int) -> str:
 
 def _csv_lines(program: Program) -> Iterator[str]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = Writer(buffer)
     for row in export_rows(program):
         writer.writerow(row)
         yield buffer.getvalue()

@@ -7,7 +7,8 @@ names one of the program's tiers, else from the imported balance; either way it 
 member's tier without going through earning, so no upgrade events fire for history. Imported
 members get no welcome bonus and no `member.enrolled` webhook: they joined before.
 
-Export streams members in id order, a batch at a time, with their balance as `points`.
+Export streams members in id order, a batch at a time, with their balance as `points`. Cells are
+written and read through csv_cells, so a spreadsheet never runs one and an export imports unchanged.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from app.extensions import db
+from app.loyalty.csv_cells import read_cell
 from app.loyalty.days import local_date
 from app.loyalty.enrollment import PHONE_RE, REFERRAL_ALPHABET, new_card_number, normalize_email
 from app.loyalty.errors import InvalidValue
@@ -38,13 +40,14 @@ FALSE = {"false", "no", "n", "0", ""}
 
 
 def records(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
-    """CSV records with the line each starts on; blank lines are passed over."""
+    """CSV records with the line each starts on, each cell as csv_cells reads it; blank lines are
+    passed over."""
     reader = csv.reader(lines)
     last = 0
     for values in reader:
         start, last = last + 1, reader.line_num
         if values and any(v.strip() for v in values):
-            yield start, values
+            yield start, [read_cell(v) for v in values]
 
 
 class BadRow(ValueError):

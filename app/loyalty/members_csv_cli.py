@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
+from app.loyalty.csv_cells import Writer
 from app.loyalty.errors import InvalidValue
 from app.loyalty.members_csv import MemberImport, check_header, export_rows, records
 from app.models import Program
@@ -99,8 +100,9 @@ def import_members_command(program_id: int, file: str) -> None:
 @click.argument("program_id", type=int)
 @with_appcontext
 def export_members_command(program_id: int) -> None:
-    """Write the program's members to stdout as CSV, in the columns import-members reads."""
-    writer = csv.writer(sys.stdout, lineterminator="\n")
+    """Write the program's members to stdout as CSV, in the columns import-members reads (cells a
+    spreadsheet would run start with a single quote, which import-members takes off)."""
+    writer = Writer(sys.stdout, lineterminator="\n")
     for row in export_rows(_program(program_id)):
         writer.writerow(row)
 
