@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -83,3 +85,11 @@ def test_no_written_cell_starts_like_a_formula(rows: list[list[str]]) -> None:
     assert [cell for row in read for cell in row if cell[:1] in DANGEROUS] == []
     for line, row in zip(read, rows, strict=True):
         assert all(cell in (text, "'" + text) for cell, text in zip(line, row, strict=True))
+
+
+def test_every_csv_the_app_writes_goes_through_the_writer() -> None:
+    """A new export written with csv.writer directly would skip the marking."""
+    app = Path(__file__).resolve().parents[2] / "app"
+    direct = re.compile(r"csv\.(writer|DictWriter)\(")
+    writers = sorted(str(p.relative_to(app)) for p in app.rglob("*.py") if direct.search(p.read_text("utf-8")))
+    assert writers == ["loyalty/csv_cells.py"]
