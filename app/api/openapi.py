@@ -107,7 +107,7 @@ def _paths() -> dict[str, Any]:
                 "Earn (points > 0) or redeem (points < 0); an idempotency_key makes retries safe",
                 {201: s.TRANSACTION, 200: s.TRANSACTION}, (400, 404, 409, 422), body=s.TRANSACTION_CREATE,
                 params=[MEMBER_ID, {"name": "Idempotency-Key", "in": "header", "required": False,
-                                    "schema": {"type": "string", "maxLength": 100},
+                                    "schema": s.IDEMPOTENCY_HEADER,
                                     "description": "alternative to idempotency_key in the body"}],
                 tag="transactions",
             ),

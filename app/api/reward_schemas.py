@@ -2,7 +2,7 @@
 OpenAPI document is built from them)."""
 from __future__ import annotations
 
-from app.api.schemas import MEMBER, Schema
+from app.api.schemas import IDEMPOTENCY_KEY, MEMBER, Schema
 
 REWARD_FIELDS: Schema = {
     "name": {"type": "string", "minLength": 1, "maxLength": 80},
@@ -43,7 +43,7 @@ REDEEM: Schema = {
     "type": "object",
     "additionalProperties": False,
     "description": "optional; an idempotency_key makes a till's retry return the same code",
-    "properties": {"idempotency_key": {"type": "string", "minLength": 1, "maxLength": 100}},
+    "properties": {"idempotency_key": IDEMPOTENCY_KEY},
 }
 REWARD_CODE: Schema = {
     "type": "object",

@@ -11,6 +11,7 @@ from app.api import reward_schemas as rs
 from app.api.auth import owner_only
 from app.api.lookups import merchant_member, merchant_program
 from app.api.openapi import document, op, path_param
+from app.api.schemas import IDEMPOTENCY_HEADER
 from app.api.serializers import iso, member_json
 from app.api.validation import idempotency_key, json_body
 from app.errors import ApiError
@@ -31,7 +32,7 @@ from app.models import Member, Program, Reward, RewardCode
 TAG = "rewards"
 PROGRAM_ID, MEMBER_ID, REWARD_ID = path_param("program_id"), path_param("member_id"), path_param("reward_id")
 IDEMPOTENCY_HEADER = {"name": "Idempotency-Key", "in": "header", "required": False,
-                      "schema": {"type": "string", "maxLength": 100}, "description": "alternative to idempotency_key"}
+                      "schema": IDEMPOTENCY_HEADER, "description": "alternative to idempotency_key"}
 
 
 def reward_json(reward: Reward) -> dict[str, Any]:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.loyalty.idempotency import CLIENT_KEY_MAX
 from app.loyalty.programs import RULE_FIELDS
 
 Schema = dict[str, Any]
 
+IDEMPOTENCY_KEY: Schema = {"type": "string", "minLength": 1, "maxLength": CLIENT_KEY_MAX}
+IDEMPOTENCY_HEADER: Schema = {"type": "string", "maxLength": CLIENT_KEY_MAX}  # an empty header is no key
 COLOR: Schema = {
     "type": "string",
     "maxLength": 40,
@@ -180,7 +183,7 @@ TRANSACTION_CREATE: Schema = {
         "points": {"type": "integer", "not": {"const": 0}, "minimum": -1_000_000, "maximum": 1_000_000},
         "amount": {"type": ["string", "number"], "description": "money spent, e.g. \"12.50\""},
         "reason": {"type": "string", "maxLength": 200},
-        "idempotency_key": {"type": "string", "minLength": 1, "maxLength": 100},
+        "idempotency_key": IDEMPOTENCY_KEY,
     },
 }
 TRANSACTION: Schema = {

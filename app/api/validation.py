@@ -12,8 +12,9 @@ from jsonschema.exceptions import ValidationError
 from app.api.schemas import Schema
 from app.errors import ApiError
 from app.input_guard import JsonRefused, parse_json, unstorable
+from app.loyalty.idempotency import CLIENT_KEY_MAX, client_key
 
-IDEMPOTENCY_KEY_MAX = 100  # the ledger's column
+IDEMPOTENCY_KEY_MAX = CLIENT_KEY_MAX
 
 
 @lru_cache(maxsize=None)
@@ -78,9 +79,10 @@ def json_body(schema: Schema) -> dict[str, Any]:
 
 def idempotency_key(body: dict[str, Any]) -> str | None:
     """The body's idempotency_key (bounded by the schema) or else the Idempotency-Key header,
-    which no schema sees: a key its column cannot hold is 422, not a database error."""
+    which no schema sees: a key its column cannot hold is 422, not a database error. The key is
+    returned in the clients' own namespace, apart from the product's keys (app/loyalty/idempotency.py)."""
     key = body.get("idempotency_key") or request.headers.get("Idempotency-Key") or None
     if key is not None and (len(key) > IDEMPOTENCY_KEY_MAX or unstorable(key)):
         raise ApiError(422, "invalid_value", f"the Idempotency-Key header must be 1 to {IDEMPOTENCY_KEY_MAX} "
                                              "printable characters")
-    return key
+    return client_key(key) if key is not None else None

@@ -14,6 +14,7 @@ from app.input_guard import digits
 from app.loyalty import rewards, stamps
 from app.loyalty.earning import parse_amount
 from app.loyalty.errors import IdempotencyKeyReused, InsufficientPoints, InvalidAmount, LoyaltyError
+from app.loyalty.idempotency import till_key
 from app.loyalty.ledger import MAX_POINTS_PER_ENTRY
 from app.loyalty.privacy import MemberErased
 
@@ -84,7 +85,7 @@ def idempotency_key(raw: str) -> str:
     """The one-time key the page was rendered with; a form without one is stale or forged."""
     if not KEY_RE.match(raw or ""):
         raise TillInputError("form", _("This form has expired. It has been reloaded: please try again."))
-    return f"till-{raw}"
+    return till_key(raw)
 
 
 def refusal(exc: LoyaltyError, field: str) -> TillInputError:

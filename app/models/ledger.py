@@ -7,6 +7,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Numeric, Str
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.loyalty.idempotency import KEY_COLUMN_WIDTH
 from app.models._common import UTCDateTime, utcnow
 from app.models.member import Member
 
@@ -32,7 +33,7 @@ class LedgerEntry(db.Model):
     points: Mapped[int] = mapped_column(Integer)
     amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))  # money spent, when points came from it
     reason: Mapped[str] = mapped_column(String(200), default="")
-    idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    idempotency_key: Mapped[str | None] = mapped_column(String(KEY_COLUMN_WIDTH))  # app/loyalty/idempotency.py
     balance_after: Mapped[int] = mapped_column(Integer)
     tier_after: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
