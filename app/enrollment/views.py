@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 from wtforms import HiddenField
 
+from app.dashboard.member_actions import card_mail
 from app.enrollment import bp
 from app.enrollment.forms import FreshLinkForm, JoinForm, LostCardForm, parse_birthday
 from app.enrollment.limits import card_mail_allowed, join_rate, limiter, resend_rate
@@ -164,26 +165,22 @@ def _mail_card_to(program: Program, email: str) -> Response:
     either way and answers as fast (the e-mail leaves after the answer)."""
     card = _card_of(program, email)
     if card is not None and card_mail_allowed(card.id):
-        send_in_background(_card_mail(program, card))
+        send_in_background(card_mail(card.member))
     db.session.commit()  # nothing changed; ends the transaction before the mail thread reads
     response = _page("enrollment/sent.html", program, email=normalize_email(email))
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
-def _card_mail(program: Program, card: Card) -> Mail:
+def _send_card_mail(program: Program, card: Card) -> None:
     links = card_links(card)
     context = {"program": program, "links": links, "lang": str(get_locale())}
-    return Mail(
+    send(Mail(
         to=card.member.email,
         subject=_("Your %(shop)s card", shop=program.organization_name or program.name),
         text=render_template("enrollment/email.txt", **context),
         html=render_template("enrollment/email.html", **context),
-    )
-
-
-def _send_card_mail(program: Program, card: Card) -> None:
-    send(_card_mail(program, card))
+    ))
 
 
 @bp.route("/join/<slug>/lost", methods=["GET", "POST"])
@@ -232,7 +229,7 @@ def fresh_link(slug: str) -> Response:
     member = card.member
     if (not card.voided and member.erased_at is None and member.email and not member.email.endswith("@invalid")
             and card_mail_allowed(card.id)):
-        send_in_background(_card_mail(program, card))
+        send_in_background(card_mail(member))
     db.session.commit()
     return _message(program, 200, _("If this card is still active, a fresh link is on its way to the e-mail address "
                                     "it was issued to."))
