@@ -12,7 +12,7 @@ from app.enrollment.links import wallet_buttons
 from app.extensions import db
 from app.models import Card, Member
 from tests.conftest import Api
-from tests.enrollment.helpers import EN, IT, join, links, serial_of, without_tokens
+from tests.enrollment.helpers import EN, IT, join, links
 
 ANDROID = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/120 Mobile Safari/537.36"
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 Version/17.4 Mobile Safari/604.1"
