@@ -140,3 +140,16 @@ def test_fresh_link_requests_are_rate_limited(app: Flask, client: FlaskClient, m
         assert client.post(f"/join/{program['slug']}/fresh-link", data={"token": token}).status_code == 200
     limited = client.post(f"/join/{program['slug']}/fresh-link", data={"token": token}, headers=IT)
     assert limited.status_code == 429 and "Troppi tentativi" in limited.text
+
+
+def test_joining_with_a_known_address_shows_no_google_link(client: FlaskClient, google: GoogleStandIn,
+                                                           member: dict[str, Any], program: dict[str, Any]) -> None:
+    fresh = client.post(f"/join/{program['slug']}", headers=EN,
+                        data={"name": "Paolo Neri", "email": "paolo@example.com", "terms": "y"})
+    assert fresh.status_code == 303
+    assert "/google/save/" in client.get(fresh.headers["Location"], headers=EN).text  # a newcomer's page has it
+    known = client.post(f"/join/{program['slug']}", headers=EN,
+                        data={"name": "Not Giulia", "email": member["email"], "terms": "y"})
+    assert known.status_code == 200
+    assert "/google/save/" not in known.text and "pay.google.com" not in known.text
+    assert _serial(member) not in known.text
