@@ -158,6 +158,10 @@ class Config:
         self.APNS_MAX_STREAMS = _int(env, "APNS_MAX_STREAMS", 100, 1, 1000)
         self.RATELIMIT_STORAGE_URI = _storage_uri(env.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://")
         self.JOIN_RATE_LIMIT = _rate_limit(env, "JOIN_RATE_LIMIT", "10 per minute")
+        # "Lost your card?" and "send me a fresh link": per connection, then per card (one e-mail at a
+        # time, so nobody can flood a member's inbox by typing their address over and over).
+        self.CARD_RESEND_RATE_LIMIT = _rate_limit(env, "CARD_RESEND_RATE_LIMIT", "5 per hour")
+        self.CARD_MAIL_RATE_LIMIT = _rate_limit(env, "CARD_MAIL_RATE_LIMIT", "1 per 5 minutes")
         # Wallet's log endpoint takes no credential: bounded per address so a flood cannot wipe the real log.
         self.PASSKIT_LOG_RATE_LIMIT = _rate_limit(env, "PASSKIT_LOG_RATE_LIMIT", "30 per minute")
         # An iPhone, a Watch and a few replacements; past it the longest-silent device gives way.

@@ -12,10 +12,12 @@ from flask import Blueprint, Response, abort, current_app, jsonify, redirect, re
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from app.enrollment.views import expired_save_link, invalid_link
 from app.events import card_moved
 from app.extensions import csrf, db
 from app.models import Card, CardEvent, Program
 from app.wallet.google import (
+    SaveLinkExpired,
     google_enabled,
     google_save_url,
     object_suffix,
@@ -101,13 +103,18 @@ def callback() -> Response | tuple[Response, int]:
 
 @bp.get("/save/<token>")
 def save(token: str) -> WerkzeugResponse:
-    """Create or refresh the object, then send the phone on to Google's save page."""
-    serial = serial_from_link(token)
-    if not google_enabled() or serial is None:
+    """Create or refresh the object, then send the phone on to Google's save page with a JWT
+    signed now (its `iat` is the moment of the click, never the day the e-mail went out)."""
+    if not google_enabled():
         abort(404)
-    card = db.session.scalar(select(Card).where(Card.serial_number == serial))
+    try:
+        serial = serial_from_link(token)
+    except SaveLinkExpired as expired:
+        old = db.session.scalar(select(Card).where(Card.serial_number == expired.serial))
+        return expired_save_link(old, token) if old is not None and not old.voided else invalid_link()
+    card = db.session.scalar(select(Card).where(Card.serial_number == serial)) if serial else None
     if card is None or card.voided:
-        abort(404)
+        return invalid_link()
     try:
         url = google_save_url(card)
     except WalletApiError as exc:

@@ -82,3 +82,15 @@ def send(mail: Mail) -> bool:
         return False
     log.info("e-mail sent to %s", masked(mail.to))
     return True
+
+
+def send_in_background(mail: Mail) -> None:
+    """Sends after the answer has gone: a page that may or may not send an e-mail takes the same
+    time either way, so its speed does not tell a visitor whether an address is known."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def deliver() -> None:
+        with app.app_context():
+            send(mail)
+
+    threading.Thread(target=deliver, name="card-mail", daemon=True).start()

@@ -54,3 +54,15 @@ class JoinForm(CleanForm):
     terms = BooleanField(validators=[DataRequired(message=_l("Accept the terms to join."))])
     marketing = BooleanField(default=False)
     ref = HiddenField()
+
+
+class LostCardForm(CleanForm):
+    """"Lost your card?": the address the card was issued to; the link goes there, never on screen."""
+
+    email = EmailField(_l("E-mail"), validators=[DataRequired(message=_l("Enter your e-mail.")), valid_email])
+
+
+class FreshLinkForm(CleanForm):
+    """An expired Google Wallet link asking for a fresh one: the old link names the card."""
+
+    token = HiddenField(validators=[DataRequired()])

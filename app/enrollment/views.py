@@ -13,14 +13,15 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 from wtforms import HiddenField
 
+from app.dashboard.member_actions import card_mail
 from app.enrollment import bp
-from app.enrollment.forms import JoinForm, parse_birthday
-from app.enrollment.limits import join_rate, limiter
+from app.enrollment.forms import FreshLinkForm, JoinForm, LostCardForm, parse_birthday
+from app.enrollment.limits import card_mail_allowed, join_rate, limiter, resend_rate
 from app.enrollment.links import LinkExpired, card_from_token, card_links, card_token
 from app.extensions import db
 from app.loyalty.enrollment import Applicant, enroll, normalize_email
 from app.loyalty.errors import InvalidValue, MemberExists
-from app.mail import Mail, send
+from app.mail import Mail, send, send_in_background
 from app.models import Card, Location, Member, Program
 from app.poster.images import PageImage, shop_icon, uploaded_logo
 from passes.apple.artwork import LOGO_POINTS, default_images, initials
@@ -108,10 +109,13 @@ def join(slug: str) -> Response:
         location = valid_location(program, request.args.get("at"))
         form.at.data = location.code if location else None
     elif form.validate_on_submit():
-        card = _enroll_or_find(program, form)
+        applicant = _applicant(program, form)
+        card = _enroll(program, form, applicant)
         if card is not None:
             _send_card_mail(program, card)
             return redirect(url_for(".joined", slug=program.slug, token=card_token(card)), 303)
+        if not form.errors:  # the address already has a card: it goes there, never on this page
+            return _mail_card_to(program, applicant.email)
     return _page("enrollment/join.html", program, 422 if form.errors else 200, form=form)
 
 
@@ -130,16 +134,16 @@ def _applicant(program: Program, form: LocatedJoinForm) -> Applicant:
     )
 
 
-def _enroll_or_find(program: Program, form: LocatedJoinForm) -> Card | None:
-    """The new member's card, or the card the address already holds: never a second one."""
-    applicant = _applicant(program, form)
+def _enroll(program: Program, form: LocatedJoinForm, applicant: Applicant) -> Card | None:
+    """The new member's card; None when the address already has one (never a second card) or when
+    a rule the form's own checks did not anticipate refused the value (then the field says so)."""
     try:
         member = enroll(program, applicant)
         db.session.commit()
     except MemberExists:
         db.session.rollback()
-        member = _existing(program, applicant.email)
-    except InvalidValue as exc:  # a rule the form's own checks did not anticipate
+        return None
+    except InvalidValue as exc:
         db.session.rollback()
         field = getattr(form, FIELD_OF.get(exc.field or "", exc.field or ""), form.name)
         field.errors = [*field.errors, _("Check this value.")]
@@ -147,12 +151,25 @@ def _enroll_or_find(program: Program, form: LocatedJoinForm) -> Card | None:
     return member.card
 
 
-def _existing(program: Program, email: str) -> Member:
+def _card_of(program: Program, email: str) -> Card | None:
+    """The live card the address holds in this program, if any."""
     member = db.session.scalar(select(Member).where(
-        Member.program_id == program.id, Member.email == normalize_email(email)))
-    if member is None:  # the row that clashed is gone again (erased between two statements)
-        abort(409)
-    return member
+        Member.program_id == program.id, Member.email == normalize_email(email), Member.erased_at.is_(None)))
+    if member is None or member.card is None or member.card.voided:
+        return None
+    return member.card
+
+
+def _mail_card_to(program: Program, email: str) -> Response:
+    """The card of this address, if it has one, goes to the address; the page says the same words
+    either way and answers as fast (the e-mail leaves after the answer)."""
+    card = _card_of(program, email)
+    if card is not None and card_mail_allowed(card.id):
+        send_in_background(card_mail(card.member))
+    db.session.commit()  # nothing changed; ends the transaction before the mail thread reads
+    response = _page("enrollment/sent.html", program, email=normalize_email(email))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _send_card_mail(program: Program, card: Card) -> None:
@@ -166,13 +183,65 @@ def _send_card_mail(program: Program, card: Card) -> None:
     ))
 
 
+@bp.route("/join/<slug>/lost", methods=["GET", "POST"])
+@limiter.limit(resend_rate, methods=["POST"])
+def lost_card(slug: str) -> Response:
+    """"Lost your card?": the card link goes to the address it was issued to, if there is one."""
+    program = _program(slug)
+    form = LostCardForm()
+    if form.validate_on_submit():
+        return _mail_card_to(program, form.email.data or "")
+    return _page("enrollment/lost.html", program, 422 if form.errors else 200, form=form)
+
+
+def expired_save_link(card: Card, token: str) -> Response:
+    """The page an expired Google Wallet link opens: a button that e-mails a fresh one to the
+    card's own address (the visitor never types one), in the browser's language."""
+    program = card.program
+    g.program_locale = program.locale
+    refresh()
+    form = FreshLinkForm(formdata=None, token=token)
+    response = _page("enrollment/fresh_link.html", program, 410, form=form)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def invalid_link() -> Response:
+    g.program_locale = None
+    refresh()
+    return _message(None, 404, _("This link is not valid. Check that it was copied whole, or scan the shop's QR code again."))
+
+
+@bp.post("/join/<slug>/fresh-link")
+@limiter.limit(resend_rate)
+def fresh_link(slug: str) -> Response:
+    """Sends the card named by a genuine (if expired) link a new card e-mail, to its own address."""
+    from app.wallet.google import genuine_serial  # the Google side is optional on some trees
+
+    program = _program(slug)
+    form = FreshLinkForm()
+    if not form.validate_on_submit():
+        abort(404)
+    serial = genuine_serial(form.token.data or "")
+    card = db.session.scalar(select(Card).where(Card.serial_number == serial)) if serial else None
+    if card is None or card.program_id != program.id:
+        abort(404)
+    member = card.member
+    if (not card.voided and member.erased_at is None and member.email and not member.email.endswith("@invalid")
+            and card_mail_allowed(card.id)):
+        send_in_background(card_mail(member))
+    db.session.commit()
+    return _message(program, 200, _("If this card is still active, a fresh link is on its way to the e-mail address "
+                                    "it was issued to."))
+
+
 @bp.get("/join/<slug>/card/<token>")
 def joined(slug: str, token: str) -> Response:
     program = _program(slug)
     try:
         card = card_from_token(token)
     except LinkExpired:
-        return _message(program, 410, _("This link has expired. Join again with the same e-mail to get your card back."))
+        return _message(program, 410, _("This link has expired. Join again with the same e-mail, or use \"Lost your card?\", and the card will come to you by e-mail."))
     if card is None or card.program_id != program.id:
         abort(404)
     response = _page("enrollment/joined.html", program, buttons=card_links(card, request.user_agent.string))
@@ -209,6 +278,12 @@ def form_expired(exc: CSRFError) -> Response:
     program = _program_of_request()
     if program is None:
         return not_found(exc)
+    if request.endpoint == "enrollment.lost_card":
+        lost = LostCardForm()
+        lost.form_errors.append(_("This page was open for too long. Check your details and send them again."))
+        return _page("enrollment/lost.html", program, 400, form=lost)
+    if request.endpoint == "enrollment.fresh_link":
+        return _message(program, 400, _("This page was open for too long. Open the link from your e-mail again."))
     form = LocatedJoinForm()  # bound to what was sent, with a fresh token to send it again
     form.form_errors.append(_("This page was open for too long. Check your details and send them again."))
     return _page("enrollment/join.html", program, 400, form=form)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from flask import Flask, current_app
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 
 from app.models import Card, Program
 from app.wallet.apple import card_message, card_state
@@ -27,7 +27,8 @@ from passes.google.objects import (
 )
 
 EXTENSION_KEY = "tessera.google_wallet"
-LINK_SALT = "tessera.google-save.v1"
+LINK_SALT = "tessera.google-save.v2"
+UNTIMED_LINK_SALT = "tessera.google-save.v1"  # links handed out before they carried a date: expired
 _lock = threading.Lock()
 
 
@@ -120,18 +121,49 @@ def google_save_url(card: Card) -> str:
                      key_id=google.account.private_key_id)
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=LINK_SALT)
+class SaveLinkExpired(Exception):
+    """A genuine save link past PASS_URL_MAX_AGE: the card it names may ask for a fresh one."""
+
+    def __init__(self, serial: str) -> None:
+        super().__init__(serial)
+        self.serial = serial
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=LINK_SALT)
+
+
+def _untimed_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=UNTIMED_LINK_SALT)
 
 
 def google_save_link(card: Card) -> str:
     """Tessera's own link to the save link: opening it creates the object and redirects to
-    Google. Handing this out costs no call to Google, so listing members never waits on it."""
+    Google. Handing this out costs no call to Google, so listing members never waits on it.
+    It expires like the `.pkpass` link (PASS_URL_MAX_AGE): a forwarded e-mail stops adding the
+    card to somebody else's phone."""
     return f"{current_app.config['PUBLIC_URL']}/google/save/{_serializer().dumps(card.serial_number)}"
 
 
-def serial_from_link(token: str) -> str | None:
+def genuine_serial(token: str) -> str | None:
+    """The serial number a link signed by us names, however old; None for a forged one."""
     try:
         return str(_serializer().loads(token))
     except BadSignature:
+        pass
+    try:
+        return str(_untimed_serializer().loads(token))
+    except BadSignature:
         return None
+
+
+def serial_from_link(token: str) -> str | None:
+    """The serial number of a genuine, fresh link; None for a forged one; SaveLinkExpired for an old one."""
+    try:
+        return str(_serializer().loads(token, max_age=current_app.config["PASS_URL_MAX_AGE"]))
+    except BadSignature:  # SignatureExpired among them: genuine_serial tells old from forged
+        pass
+    serial = genuine_serial(token)
+    if serial is None:
+        return None
+    raise SaveLinkExpired(serial)

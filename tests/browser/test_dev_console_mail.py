@@ -131,3 +131,24 @@ def test_the_reset_e_mail_is_printed_whole_and_its_link_works(
     _sign_in(fresh, url, "a brand new secret")
     fresh.wait_for_url(re.compile(r".*/dashboard/(?!login).*"))
     keep(fresh, artifacts / "dev-console-signed-in.png")
+
+
+def test_a_lost_card_comes_back_on_the_console_never_on_the_page(
+    dev_server: tuple[str, Console], new_page: Callable[..., Page], artifacts: Path
+) -> None:
+    url, console = dev_server
+    page = new_page(locale="en-GB")
+    page.goto(f"{url}/join/caffe-rossi")
+    page.get_by_role("link", name="Lost your card?").click()
+    page.get_by_label("E-mail").fill("giulia@example.com")
+    page.get_by_role("button", name="Send me my card").click()
+    page.get_by_role("heading", name="Check your e-mail").wait_for()
+    page.get_by_text("If giulia@example.com already has a card, we have sent it there.").wait_for()
+    keep(page, artifacts / "lost-card-sent.png")
+    assert ".pkpass" not in page.content() and "/google/save" not in page.content()
+
+    printed = console.wait_for(r"To: giulia@example\.com\nSubject: [^\n]+\n\n(?P<body>.+?)\n-{72}")
+    link = re.search(rf"{re.escape(url)}/p/\S+\.pkpass", printed["body"])
+    assert link, printed["body"]
+    download = httpx.get(link[0], timeout=10)
+    assert download.status_code == 200 and download.headers["content-type"] == "application/vnd.apple.pkpass"
