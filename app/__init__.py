@@ -1,13 +1,12 @@
 """The Tessera service: `create_app()` builds it from small `register_*` helpers."""
 from __future__ import annotations
 
-from flask import Flask, redirect, send_from_directory, url_for
+from flask import Flask, redirect, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from config import ROOT, Config, load_config
 
-FAVICON_MAX_AGE = 7 * 24 * 3600
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -72,10 +71,12 @@ def register_blueprints(app: Flask) -> None:
     def index() -> Response:
         return redirect(url_for("dashboard.home"))
 
-    @app.get("/favicon.ico")
-    def favicon() -> Response:
-        """Browsers ask for it whatever the page's head says: Tessera's icon, cached for a week."""
-        return send_from_directory(app.static_folder or "", "favicon.ico", max_age=FAVICON_MAX_AGE)
+    @app.get("/<any('favicon.ico', 'favicon.svg', 'favicon-32.png', 'apple-touch-icon.png'):name>")
+    def tessera_icon(name: str) -> Response:
+        """Tessera's icon: /favicon.ico and /apple-touch-icon.png are asked for whatever a page's head says."""
+        from app.poster.images import tessera_icon_response
+
+        return tessera_icon_response(name)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -7,11 +7,13 @@ upload shows at once.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from flask import url_for
+from flask import request, url_for
+from werkzeug.wrappers import Response
 
 from app.models import Program
 from app.poster.qr import LOGO_PIXELS
@@ -22,6 +24,10 @@ from app.wallet.program_art import stored_image
 WEB_SCALE = 3
 STATIC = Path(__file__).resolve().parents[1] / "static"
 TESSERA_ICON = "apple-touch-icon.png"  # the largest PNG of Tessera's icon
+# Tessera's icon files, served at the root where browsers and phones look for them on their own.
+TESSERA_ICONS = {"favicon.ico": "image/vnd.microsoft.icon", "favicon.svg": "image/svg+xml",
+                 "favicon-32.png": "image/png", "apple-touch-icon.png": "image/png"}
+ICON_MAX_AGE = 7 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,22 @@ def shop_icon(program: Program | None) -> PageImage | None:
 
 
 @cache
+def tessera_icon_bytes(name: str) -> bytes:
+    return (STATIC / name).read_bytes()
+
+
 def tessera_icon_png() -> bytes:
     """Tessera's icon, what `/join/<slug>/icon.png` answers for a shop without its own."""
-    return (STATIC / TESSERA_ICON).read_bytes()
+    return tessera_icon_bytes(TESSERA_ICON)
+
+
+def tessera_icon_response(name: str) -> Response:
+    """One of Tessera's icon files from memory, cached for a week and answered 304 when unchanged.
+    Browsers ask for favicons on every page and drop the request whenever they navigate: a few
+    kilobytes held in memory beat opening the file for each of them."""
+    data = tessera_icon_bytes(name)
+    response = Response(data, mimetype=TESSERA_ICONS[name])
+    response.cache_control.public = True
+    response.cache_control.max_age = ICON_MAX_AGE
+    response.set_etag(hashlib.sha1(data).hexdigest()[:16])
+    return response.make_conditional(request)

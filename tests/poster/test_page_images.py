@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html as markup
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from tests.enrollment.helpers import EN, join
 from tests.wallet.test_uploaded_artwork import picture, size
 
 STATIC = Path(__file__).resolve().parents[2] / "app" / "static"
-TESSERA_ICON_LINK = '<link rel="icon" type="image/svg+xml" href="/static/favicon.svg">'
+TESSERA_ICON_LINK = '<link rel="icon" type="image/svg+xml" href="/favicon.svg">'
 
 
 def upload(program: dict[str, Any], kind: str, width: int, height: int, color: Any = (200, 30, 40, 128)) -> Program:
@@ -41,7 +42,7 @@ def stored(program: dict[str, Any], kind: str) -> ProgramImage:
 
 
 def card_page(client: FlaskClient, slug: str) -> str:
-    joined = join(client, slug, EN, email="anna@example.com")
+    joined = join(client, slug, EN, email=f"anna.{uuid.uuid4().hex[:8]}@example.com")  # a newcomer sees the card
     assert joined.status_code == 303, joined.text
     response = client.get(joined.headers["Location"], headers=EN)
     assert response.status_code == 200
@@ -107,7 +108,7 @@ def test_shop_pages_wear_the_shops_icon_as_their_favicon(client: FlaskClient, pr
 
 def test_without_its_own_icon_a_shop_page_wears_tesseras(client: FlaskClient, program: dict[str, Any]) -> None:
     for name, page in shop_pages(client, program["slug"]).items():
-        assert TESSERA_ICON_LINK in page and '<link rel="apple-touch-icon" href="/static/apple-touch-icon.png">' in page, name
+        assert TESSERA_ICON_LINK in page and '<link rel="apple-touch-icon" href="/apple-touch-icon.png">' in page, name
         assert "/icon.png" not in page, name
 
 
@@ -116,7 +117,7 @@ def test_other_pages_wear_tesseras_icon(client: FlaskClient, path: str) -> None:
     response = client.get(path, headers=EN)
     assert response.mimetype == "text/html"
     assert TESSERA_ICON_LINK in response.text
-    assert '<link rel="icon" type="image/png" sizes="32x32" href="/static/favicon-32.png">' in response.text
+    assert '<link rel="icon" type="image/png" sizes="32x32" href="/favicon-32.png">' in response.text
 
 
 def test_dashboard_pages_wear_tesseras_icon_even_for_a_shop_with_its_own(
@@ -136,10 +137,12 @@ def test_dashboard_pages_wear_tesseras_icon_even_for_a_shop_with_its_own(
     ("apple-touch-icon.png", "image/png", b"\x89PNG"),
 ])
 def test_tesseras_icon_files_are_served(client: FlaskClient, name: str, mimetype: str, signature: bytes) -> None:
-    response = client.get(f"/static/{name}")
+    response = client.get(f"/{name}")
     assert response.status_code == 200 and response.mimetype == mimetype
-    assert response.data.startswith(signature)
-    response.close()
+    assert response.data.startswith(signature) and response.data == (STATIC / name).read_bytes()
+    assert "max-age=604800" in response.headers["Cache-Control"]
+    again = client.get(f"/{name}", headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
 
 
 def test_favicon_ico_is_tesseras_icon_never_a_404(client: FlaskClient) -> None:
