@@ -53,11 +53,6 @@ class JsonRefused(ValueError):
         self.message = message
 
 
-def digits(text: str, max_length: int = 18) -> bool:
-    """ASCII digits, few enough for a BIGINT. str.isdigit() alone also takes "²" (which int()
-    refuses) and "٣" (which it reads as 3), and int() refuses thousands of digits."""
-    return text.isascii() and text.isdigit() and len(text) <= max_length
-
 
 def unstorable(text: str) -> bool:
     return UNSTORABLE_RE.search(text) is not None

@@ -14,7 +14,7 @@ from app.api.serializers import member_json, transaction_json
 from app.api.validation import idempotency_key, json_body
 from app.errors import ApiError
 from app.extensions import db
-from app.input_guard import digits
+from app.digits import digits
 from app.loyalty.enrollment import Applicant, enroll
 from app.loyalty.errors import InvalidValue
 from app.loyalty.earning import parse_amount

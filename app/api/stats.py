@@ -11,7 +11,7 @@ from app.api.lookups import merchant_program
 from app.api.openapi import document, op, path_param, query_param
 from app.api.schemas import Schema
 from app.errors import ApiError
-from app.input_guard import digits
+from app.digits import digits
 from app.loyalty.stats import ProgramStats, program_stats
 
 MAX_DAYS = 366

@@ -16,7 +16,7 @@ from app.dashboard import bp, login_required, owned_program, owner_required
 from app.dashboard.member_details import member_details
 from app.dashboard.member_labels import member_labels
 from app.extensions import db
-from app.input_guard import digits
+from app.digits import digits
 from app.loyalty.csv_cells import Writer
 from app.loyalty.members_csv import export_rows
 from app.models import Card, LedgerEntry, Member, Program

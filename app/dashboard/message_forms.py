@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Length
 
 from app.extensions import db
 from app.input_guard import CleanForm
-from app.input_guard import digits
+from app.digits import digits
 from app.loyalty.errors import LoyaltyError
 from app.loyalty.segments import MAX_INACTIVE_DAYS, MAX_MESSAGE, Segment, parse_segment
 from app.models import Member, Program

@@ -13,7 +13,7 @@ from app.dashboard import till_input as read
 from app.dashboard.till_input import TillInputError
 from app.extensions import db
 from app.formats import grouped
-from app.input_guard import digits
+from app.digits import digits
 from app.loyalty.errors import InvalidAmount
 from app.loyalty.ledger import Posting, current_tier, earn_amount, post, totals
 from app.loyalty.rewards import Redemption, redeem_reward, use_code

@@ -10,7 +10,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 
 from app.dashboard.numbers import read_number
-from app.input_guard import digits
+from app.digits import digits
 from app.loyalty import rewards, stamps
 from app.loyalty.earning import parse_amount
 from app.loyalty.errors import IdempotencyKeyReused, InsufficientPoints, InvalidAmount, LoyaltyError

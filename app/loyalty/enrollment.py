@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import ColumnElement, String, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from app.digits import digits
 from app.events import emit
 from app.extensions import db
 from app.loyalty.days import today
@@ -61,7 +62,7 @@ def new_card_number() -> str:
 
 
 def is_card_number(text: str) -> bool:
-    return text.isascii() and text.isdigit() and len(text) == CARD_DIGITS and luhn_digit(text[:-1]) == text[-1]
+    return digits(text) and len(text) == CARD_DIGITS and luhn_digit(text[:-1]) == text[-1]
 
 
 def _unique(column: object, make: object) -> str:

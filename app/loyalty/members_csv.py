@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
+from app.digits import digits
 from app.extensions import db
 from app.loyalty.csv_cells import read_cell
 from app.loyalty.days import local_date
@@ -123,7 +124,7 @@ def _points(raw: str) -> int:
     text = raw.strip()
     if not text:
         return 0
-    if not (text.isascii() and text.isdigit()):
+    if not digits(text):
         raise BadRow(f"points {text!r} is not a whole number of 0 or more")
     if int(text) > MAX_BALANCE:
         raise BadRow(f"points {text} is more than {MAX_BALANCE}")

@@ -14,7 +14,8 @@ from app.errors import ApiError
 from app.enrollment.limits import limiter, passkit_log_rate
 from app.events import card_moved
 from app.extensions import db
-from app.input_guard import INT64_MAX, JsonRefused, digits, parse_json
+from app.digits import digits
+from app.input_guard import INT64_MAX, JsonRefused, parse_json
 from app.models import Card, Device, DeviceLog, Registration
 from app.models._common import utcnow
 from app.passkit import bp

@@ -32,6 +32,7 @@ import httpx
 from flask import current_app
 from sqlalchemy import ColumnElement, and_, delete, insert, select, update
 
+from app.digits import digits
 from app.events import KIND
 from app.extensions import db
 from app.models import OutboxJob, PushAttempt, WebhookEndpoint
@@ -115,7 +116,7 @@ def retry_in(result: Result, attempt: int, backoff: Callable[[int], float] | Non
 
 def _retry_after(response: httpx.Response) -> float | None:
     raw = response.headers.get("retry-after", "").strip()
-    if raw.isascii() and raw.isdigit() and len(raw) <= 18:
+    if digits(raw):
         return float(raw)
     if raw:
         try:

@@ -93,3 +93,10 @@ def test_every_csv_the_app_writes_goes_through_the_writer() -> None:
     direct = re.compile(r"csv\.(writer|DictWriter)\(")
     writers = sorted(str(p.relative_to(app)) for p in app.rglob("*.py") if direct.search(p.read_text("utf-8")))
     assert writers == ["loyalty/csv_cells.py"]
+
+
+def test_a_points_cell_of_thousands_of_digits_is_a_refused_row_not_a_crash() -> None:
+    from app.loyalty.members_csv import BadRow, _points
+
+    with pytest.raises(BadRow, match="not a whole number"):
+        _points("9" * 5000)  # int() refuses strings past 4300 digits with a ValueError
